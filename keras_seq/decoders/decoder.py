@@ -1,0 +1,44 @@
+"""The contract every keras_seq decoder implements."""
+
+import keras
+
+
+@keras.saving.register_keras_serializable(package="keras_seq")
+class Decoder(keras.layers.Layer):
+    """Base class of keras_seq decoders.
+
+    A decoder turns target ids and an `EncoderOutput` into logits. It offers
+    two equivalent paths: teacher forcing over a whole target sequence
+    (`call`) and one token at a time (`initial_state` then `step`), which the
+    in-graph decoding loops drive. Both give the same logits.
+
+    Every tensor in a decoder state has a leading batch dimension, so that
+    beam search can tile and reorder any state tree with `tf.gather`.
+
+    Call arguments:
+        decoder_ids: int tensor `(B, T)`, BOS-prefixed target ids, PAD=0.
+        encoder_output: the `EncoderOutput` of the paired encoder.
+        training: Python bool.
+        return_attention: Python bool. When True, also return attention
+            weights `(B, T, S)` (decoders without attention return `None`).
+
+    Returns:
+        logits `(B, T, V)` in float32, or `(logits, attention)`.
+    """
+
+    def initial_state(self, encoder_output):
+        """Return the decoder state before the first step (a tensor tree)."""
+        raise NotImplementedError
+
+    def step(self, ids_t, state, encoder_output):
+        """Decode one token for every row.
+
+        Args:
+            ids_t: int tensor `(B,)`, the previous token of each row.
+            state: the state tree from `initial_state` or the previous step.
+            encoder_output: the `EncoderOutput` (tiled to the state's batch).
+
+        Returns:
+            `(logits, new_state)`: float32 logits `(B, V)` and the next state.
+        """
+        raise NotImplementedError
