@@ -1,0 +1,5 @@
+"""Encoders: each returns an `EncoderOutput`."""
+
+from keras_seq.encoders.encoder_output import EncoderOutput
+from keras_seq.encoders.rnn_encoder import RNNEncoder
+# TODO-H3 from keras_seq.encoders.transformer_encoder import TransformerEncoder

