@@ -1,0 +1,7 @@
+"""In-graph tokenizers: strings to token ids and back, in TF ops only."""
+
+from keras_seq.text.char_tokenizer import CharTokenizer
+from keras_seq.text.symbol_tokenizer import SymbolTokenizer
+from keras_seq.text.tokenizer import Tokenizer
+
+__all__ = ["CharTokenizer", "SymbolTokenizer", "Tokenizer"]
