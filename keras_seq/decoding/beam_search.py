@@ -1,0 +1,220 @@
+"""Beam search with a GNMT length penalty and n-best output."""
+
+import numbers
+
+import tensorflow as tf
+
+from keras_seq.constants import BOS, EOS, PAD
+from keras_seq.decoding import _common
+from keras_seq.decoding.reorder_state import reorder_state
+from keras_seq.decoding.tile_beams import tile_beams
+
+
+def _check_arguments(beam_size, length_penalty, num_return):
+    if (
+        not isinstance(beam_size, numbers.Integral)
+        or isinstance(beam_size, bool)
+        or beam_size < 1
+    ):
+        raise ValueError(
+            "Invalid value for argument `beam_size`. Expected a positive "
+            f"integer. Received: beam_size={beam_size!r}"
+        )
+    if (
+        not isinstance(length_penalty, numbers.Real)
+        or isinstance(length_penalty, bool)
+        or not length_penalty >= 0
+    ):
+        raise ValueError(
+            "Invalid value for argument `length_penalty`. Expected a "
+            f"non-negative float. Received: length_penalty={length_penalty!r}"
+        )
+    if (
+        not isinstance(num_return, numbers.Integral)
+        or isinstance(num_return, bool)
+        or not 1 <= num_return <= beam_size
+    ):
+        raise ValueError(
+            "Invalid value for argument `num_return`. Expected an integer "
+            f"between 1 and `beam_size` ({beam_size}). "
+            f"Received: num_return={num_return!r}"
+        )
+
+
+def _penalize(log_prob_sums, lengths, alpha):
+    """GNMT: `log_prob_sums / ((5 + lengths) / 6) ** alpha`."""
+    if alpha == 0:
+        return log_prob_sums
+    lengths = tf.cast(lengths, tf.float32)
+    return log_prob_sums / tf.pow((5.0 + lengths) / 6.0, alpha)
+
+
+def beam_search(
+    step_fn,
+    initial_state,
+    batch_size,
+    max_length,
+    beam_size=4,
+    length_penalty=0.0,
+    num_return=1,
+    bos_id=BOS,
+    eos_id=EOS,
+):
+    """Decode with beam search, keeping the `beam_size` best hypotheses.
+
+    Every batch item keeps `K = beam_size` hypotheses, laid out as `B * K`
+    rows (row `b * K + k` is beam `k` of item `b`). `initial_state` is tiled
+    to that layout here; tensors that `step_fn` closes over (e.g. an encoder
+    output) must be tiled the same way by the caller with
+    `keras_seq.decoding.tile_beams`. After each step the state is reordered
+    (`keras_seq.decoding.reorder_state`) so that each row follows its
+    hypothesis. At the first step only beam 0 of each item is live, so the
+    `K` hypotheses are distinct.
+
+    A hypothesis that emits EOS is finished: it keeps its score, is no longer
+    extended, and stays in the beam while it ranks among the `K` best
+    candidates. The search ends when every beam of every item is finished or
+    after `max_length` steps; hypotheses still unfinished then are valid
+    results. Hypotheses are ranked by their GNMT length-penalised score
+    `log_prob_sum / ((5 + length) / 6) ** length_penalty`, where `length`
+    counts the generated tokens *including* EOS (a hypothesis cut at
+    `max_length` has length `max_length`). `length_penalty=0` ranks by the
+    plain sum of log-probabilities, and `beam_size=1` gives exactly
+    `keras_seq.decoding.greedy_search`.
+
+    The loop is one `tf.while_loop` over preallocated buffers with TOPK_V2,
+    GATHER and elementwise selects, so it converts to TFLite builtins.
+
+    Args:
+        step_fn: callable. `step_fn(ids_t, state) -> (logits, new_state)`,
+            called with `N = B * K` rows: `ids_t` int32 `(N,)`, `logits`
+            float `(N, V)` (cast to float32 here), `state` a nest of tensors
+            with leading dimension `N`. Needs `V >= K` for distinct beams.
+        initial_state: nest of tensors with leading dimension `B`.
+        batch_size: int or scalar int tensor. `B`.
+        max_length: int or scalar int tensor. Maximum number of steps,
+            counting the step that produces EOS.
+        beam_size: int. `K`. Defaults to `4`.
+        length_penalty: float. GNMT `alpha`, `>= 0`. Defaults to `0.0`.
+        num_return: int. How many hypotheses to return per item, between 1
+            and `beam_size`. Defaults to `1`.
+        bos_id: int. Token fed at the first step. Defaults to
+            `keras_seq.BOS`.
+        eos_id: int. Token that ends a hypothesis. Defaults to
+            `keras_seq.EOS`.
+
+    Returns:
+        Dict with `"ids"` int32 `(B, T)` (tokens without EOS, PAD after the
+        end, `T` the longest returned length), `"lengths"` int32 `(B,)`
+        (tokens before EOS) and `"scores"` float32 `(B,)` (length-penalised
+        score) for the best hypothesis. With `num_return > 1` each gains a
+        leading n-best axis, best first: `(num_return, B, T)`,
+        `(num_return, B)` and `(num_return, B)`.
+
+    Example:
+
+    >>> import tensorflow as tf
+    >>> def step_fn(ids_t, state):
+    ...     logits = tf.math.log([[0.1, 0.1, 0.1, 0.3, 0.4]])
+    ...     return tf.tile(logits, [tf.shape(ids_t)[0], 1]), state
+    >>> out = keras_seq.decoding.beam_search(
+    ...     step_fn, (), batch_size=1, max_length=3, beam_size=2,
+    ...     num_return=2)
+    >>> # (R, B, T): EOS at once (0.3), then [4, 4, 4] cut at max_length.
+    >>> out["ids"].numpy().tolist()
+    [[[0, 0, 0]], [[4, 4, 4]]]
+    >>> out["lengths"].numpy().tolist()
+    [[0], [3]]
+
+    References:
+        - [Wu et al., 2016](https://arxiv.org/abs/1609.08144) (GNMT length
+          penalty).
+    """
+    _check_arguments(beam_size, length_penalty, num_return)
+    _common.check_step_fn(step_fn)
+    batch_size = _common.check_size("batch_size", batch_size)
+    max_length = _common.check_size("max_length", max_length)
+    bos_id = _common.check_token_id("bos_id", bos_id)
+    eos_id = _common.check_token_id("eos_id", eos_id)
+    alpha = float(length_penalty)
+    k = int(beam_size)
+    n = batch_size * k
+
+    state = tile_beams(
+        tf.nest.map_structure(tf.convert_to_tensor, initial_state), k
+    )
+    ids = tf.fill(tf.stack([n, max_length]), PAD)  # (N, L)
+    lengths = tf.zeros(tf.reshape(n, [1]), tf.int32)  # (N,)
+    finished = tf.zeros(tf.reshape(n, [1]), tf.bool)  # (N,)
+    # Only beam 0 of each item is live at the first step.
+    first_beam = tf.tile(tf.range(k) < 1, tf.reshape(batch_size, [1]))
+    sums = tf.where(first_beam, 0.0, _common.NEG_INF)  # (N,)
+    ids_t = tf.fill(tf.reshape(n, [1]), tf.constant(bos_id, tf.int32))
+
+    def cond(t, ids_t, state, ids, lengths, sums, finished):
+        return tf.logical_not(tf.reduce_all(finished))
+
+    def body(t, ids_t, state, ids, lengths, sums, finished):
+        logits, state = step_fn(ids_t, state)
+        log_probs = _common.log_probs(logits)  # (N, V)
+        vocab_size = tf.shape(log_probs)[-1]
+        # A finished hypothesis has one continuation, EOS at no cost, so it
+        # competes with its unchanged score.
+        columns = tf.range(vocab_size, dtype=tf.int32)
+        eos_only = tf.where(columns == eos_id, 0.0, _common.NEG_INF)  # (V,)
+        log_probs = tf.where(finished[:, None], eos_only[None, :], log_probs)
+        candidate_sums = sums[:, None] + log_probs  # (N, V)
+        candidate_lengths = tf.where(finished, lengths + 1, t + 1)  # (N,)
+        candidate_scores = _penalize(
+            candidate_sums, candidate_lengths[:, None], alpha
+        )
+
+        # Best K candidates among the K * V continuations of each item.
+        flat_scores = tf.reshape(candidate_scores, [-1, k * vocab_size])
+        _, top = tf.math.top_k(flat_scores, k=k)  # (B, K)
+        parents = top // vocab_size + tf.range(tf.shape(top)[0])[:, None] * k
+        parents = tf.reshape(parents, [-1])  # (N,)
+        tokens = tf.reshape(top % vocab_size, [-1])  # (N,)
+
+        flat_sums = tf.reshape(candidate_sums, [-1])  # (N * V,)
+        sums = tf.gather(flat_sums, parents * vocab_size + tokens)
+        was_finished = tf.gather(finished, parents)
+        ends = tf.logical_or(was_finished, tf.equal(tokens, eos_id))
+        ids = _common.write_column(
+            tf.gather(ids, parents), t, tf.where(ends, PAD, tokens)
+        )
+        lengths = tf.gather(lengths, parents) + tf.cast(
+            tf.logical_not(ends), tf.int32
+        )
+        state = reorder_state(state, parents)
+        return t + 1, tokens, state, ids, lengths, sums, ends
+
+    loop_vars = (tf.constant(0), ids_t, state, ids, lengths, sums, finished)
+    invariants = (
+        tf.TensorShape([]),
+        tf.TensorShape([None]),
+        _common.state_invariants(state),
+        tf.TensorShape([None, None]),
+        tf.TensorShape([None]),
+        tf.TensorShape([None]),
+        tf.TensorShape([None]),
+    )
+    _, _, _, ids, lengths, sums, finished = tf.while_loop(
+        cond,
+        body,
+        loop_vars,
+        shape_invariants=invariants,
+        maximum_iterations=max_length,
+    )
+
+    # Beams are kept sorted best first by `top_k`, and the final score of
+    # each is the score it was ranked with at its last step.
+    scores = _penalize(sums, lengths + tf.cast(finished, tf.int32), alpha)
+    ids = tf.reshape(ids, tf.stack([batch_size, k, max_length]))
+    ids = tf.transpose(ids[:, :num_return], [1, 0, 2])  # (R, B, L)
+    lengths = tf.transpose(tf.reshape(lengths, [-1, k])[:, :num_return])
+    scores = tf.transpose(tf.reshape(scores, [-1, k])[:, :num_return])
+    ids = _common.trim_to_longest(ids, lengths)
+    if num_return == 1:
+        return {"ids": ids[0], "lengths": lengths[0], "scores": scores[0]}
+    return {"ids": ids, "lengths": lengths, "scores": scores}
