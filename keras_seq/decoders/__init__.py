@@ -3,4 +3,4 @@
 from keras_seq.decoders.attention_rnn_decoder import AttentionRNNDecoder
 from keras_seq.decoders.decoder import Decoder
 from keras_seq.decoders.rnn_decoder import RNNDecoder
-# TODO-H3 from keras_seq.decoders.transformer_decoder import TransformerDecoder
+from keras_seq.decoders.transformer_decoder import TransformerDecoder

@@ -121,7 +121,7 @@ class RNNDecoder(Decoder):
         batch = ops.shape(encoder_output.padding_mask)[0]
         zeros = zero_states(self.cell, batch, self.units, self.compute_dtype)
         encoder_state = encoder_output.state
-        if encoder_state is None:
+        if not encoder_state:  # None or () from an encoder without recurrence
             return tuple(zeros for _ in range(self.num_layers))
         if len(encoder_state) != self.num_layers:
             raise ValueError(

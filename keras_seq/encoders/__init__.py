@@ -2,4 +2,4 @@
 
 from keras_seq.encoders.encoder_output import EncoderOutput
 from keras_seq.encoders.rnn_encoder import RNNEncoder
-# TODO-H3 from keras_seq.encoders.transformer_encoder import TransformerEncoder
+from keras_seq.encoders.transformer_encoder import TransformerEncoder

@@ -12,7 +12,8 @@ Fields:
         position (zeros at padded positions for RNN encoders).
     state: the final recurrent states, a tuple with one entry per layer, each
         a tuple of tensors `(B, D)` (`(h,)` for SimpleRNN/GRU, `(h, c)` for
-        LSTM; a bidirectional layer concatenates both directions), or `None`
-        for encoders without recurrence.
+        LSTM; a bidirectional layer concatenates both directions). Encoders
+        without recurrence return the empty tuple `()` (falsy, like `None`,
+        but allowed as an output of a Keras functional model).
     padding_mask: boolean tensor `(B, S)`, True at real tokens.
 """

@@ -2,6 +2,6 @@
 
 from keras_seq.layers.bahdanau_attention import BahdanauAttention
 from keras_seq.layers.luong_attention import LuongAttention
-# TODO-H3 from keras_seq.layers.positional_embedding import PositionalEmbedding
-# TODO-H3 from keras_seq.layers.transformer_decoder_block import TransformerDecoderBlock
-# TODO-H3 from keras_seq.layers.transformer_encoder_block import TransformerEncoderBlock
+from keras_seq.layers.positional_embedding import PositionalEmbedding
+from keras_seq.layers.transformer_decoder_block import TransformerDecoderBlock
+from keras_seq.layers.transformer_encoder_block import TransformerEncoderBlock

@@ -3,6 +3,13 @@
 import keras
 from keras import ops
 
+try:  # Keras' flag for shape inference (`compute_output_spec`) passes.
+    from keras.src.backend.common.symbolic_scope import in_symbolic_scope
+except ImportError:  # pragma: no cover - older or newer Keras layouts
+
+    def in_symbolic_scope():
+        return False
+
 
 def check_choice(name, value, accepted):
     """Raise `ValueError` unless `value` is one of `accepted`."""
@@ -48,6 +55,11 @@ def check_ids(ids, name, rank=2):
         else None
     )
     if dtype is None or not ("int" in str(dtype)):
+        if dtype is not None and in_symbolic_scope():
+            # Keras' automatic build under tf.distribute traces the model
+            # with float32 placeholders whatever the data's dtype; no value
+            # is computed there, and real float ids still fail below.
+            return ops.cast(ids, "int32")
         raise TypeError(
             f"Invalid dtype for argument `{name}`. Expected integer token ids "
             f"(int32 or int64). Received: {name}.dtype={dtype}"

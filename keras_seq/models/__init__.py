@@ -1,5 +1,4 @@
 """Seq2Seq models and their builders."""
 
-# TODO-H3
-from keras_seq.models.builders import rnn_seq2seq
+from keras_seq.models.builders import rnn_seq2seq, transformer_seq2seq
 from keras_seq.models.seq2seq import Seq2Seq

@@ -2,7 +2,9 @@
 
 from keras_seq.decoders.attention_rnn_decoder import AttentionRNNDecoder
 from keras_seq.decoders.rnn_decoder import RNNDecoder
+from keras_seq.decoders.transformer_decoder import TransformerDecoder
 from keras_seq.encoders.rnn_encoder import RNNEncoder
+from keras_seq.encoders.transformer_encoder import TransformerEncoder
 from keras_seq.layers.validation import check_choice, check_positive_int
 from keras_seq.models.seq2seq import Seq2Seq
 
@@ -132,9 +134,6 @@ def transformer_seq2seq(
         max_length=max_length,
         dropout=dropout,
     )
-    from keras_seq.decoders.transformer_decoder import TransformerDecoder  # TODO-H3
-    from keras_seq.encoders.transformer_encoder import TransformerEncoder
-
     encoder = TransformerEncoder(source_vocab_size, name="encoder", **common)
     decoder = TransformerDecoder(target_vocab_size, name="decoder", **common)
     return Seq2Seq(encoder, decoder, name=name)

@@ -1,9 +1,14 @@
 """An encoder-decoder model that trains with `fit`."""
 
 import keras
-from keras import ops
+import tensorflow as tf
 
 from keras_seq.layers.validation import check_ids
+from keras_seq.models.generation import (
+    check_generate_arguments,
+    default_max_length,
+    generate_ids,
+)
 
 INPUT_KEYS = ("encoder_ids", "decoder_ids")
 
@@ -83,6 +88,86 @@ class Seq2Seq(keras.Model):
             encoder_output,
             training=training,
             return_attention=return_attention,
+        )
+
+    def generate(
+        self,
+        encoder_ids,
+        max_length=None,
+        method="greedy",
+        beam_size=4,
+        length_penalty=0.0,
+        num_return=1,
+        temperature=1.0,
+        top_k=0,
+        top_p=1.0,
+        seed=None,
+    ):
+        """Generate target ids for a batch of sources, in one TF graph.
+
+        The encoder runs once; the decoder's `step` runs inside one
+        `tf.while_loop` (compiled with `tf.function`, traced once per set of
+        Python arguments), every row stopping at its own EOS and the loop
+        stopping when all rows have finished or after `max_length` steps.
+
+        Args:
+            encoder_ids: int `(B, S)` source ids, PAD=0.
+            max_length: int or None. Most tokens to generate, EOS included.
+                `None` uses `2 * S + 10`, capped by a Transformer decoder's
+                `max_length`.
+            method: str. `"greedy"`, `"beam"` or `"sample"`. Defaults to
+                `"greedy"`.
+            beam_size: int. Beams for `"beam"`. Defaults to `4`.
+            length_penalty: float. GNMT alpha for `"beam"`. Defaults to `0.0`.
+            num_return: int. n-best size for `"beam"`. Defaults to `1`.
+            temperature: float. For `"sample"`. Defaults to `1.0`.
+            top_k: int. For `"sample"`; 0 disables. Defaults to `0`.
+            top_p: float. For `"sample"`; 1.0 disables. Defaults to `1.0`.
+            seed: int or None. For `"sample"`; the same seed gives the same
+                samples. Defaults to `None`.
+
+        Returns:
+            Dict: `ids` int32 `(B, T)` (EOS excluded, PAD after the end),
+            `lengths` int32 `(B,)`, `scores` float32 `(B,)` (summed
+            log-probabilities, length-penalised for beam). With
+            `num_return > 1` each has a leading n-best axis.
+        """
+        check_generate_arguments(method, max_length, beam_size, num_return)
+        cap = getattr(self.decoder, "max_length", None)
+        if max_length is not None and cap is not None and max_length > cap:
+            raise ValueError(
+                "Invalid value for argument `max_length`. The decoder's "
+                f"cache holds {cap} positions. Received: max_length={max_length}"
+            )
+        encoder_ids = check_ids(encoder_ids, "encoder_ids")
+        if not self.built:
+            self.build()  # create variables outside the traced function
+        options = dict(
+            max_length=max_length,
+            method=method,
+            beam_size=beam_size,
+            length_penalty=float(length_penalty),
+            num_return=num_return,
+            temperature=float(temperature),
+            top_k=top_k,
+            top_p=float(top_p),
+            seed=seed,
+        )
+        key = tuple(sorted(options.items()))
+        cache = self.__dict__.setdefault("_generate_functions", {})
+        if key not in cache:
+            cache[key] = tf.function(
+                lambda ids: self._generate(ids, **options),
+                input_signature=[tf.TensorSpec((None, None), tf.int32)],
+                reduce_retracing=True,
+            )
+        return cache[key](encoder_ids)
+
+    def _generate(self, encoder_ids, max_length=None, **options):
+        if max_length is None:
+            max_length = default_max_length(self.decoder, tf.shape(encoder_ids)[1])
+        return generate_ids(
+            self.encoder, self.decoder, encoder_ids, max_length, **options
         )
 
     def get_config(self):

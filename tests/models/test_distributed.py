@@ -29,7 +29,7 @@ SCRIPT = textwrap.dedent(
                 12, 12, units=16, attention="bahdanau")
             model.compile(keras.optimizers.SGD(0.5),
                           keras_seq.metrics.MaskedSparseCrossEntropy())
-        model(x)
+            model(x)
         model.set_weights(weights)
         history = model.fit(x, y, batch_size=32, epochs=2, shuffle=False, verbose=0)
         return history.history["loss"]
@@ -41,8 +41,14 @@ SCRIPT = textwrap.dedent(
     weights = weights.get_weights()
     mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     assert mirrored.num_replicas_in_sync == 2
+    # A model that fit builds by itself (Keras traces it with float32
+    # placeholders under a strategy) trains too.
+    with mirrored.scope():
+        fresh = keras_seq.models.rnn_seq2seq(12, 12, units=16)
+        fresh.compile("adam", keras_seq.metrics.MaskedSparseCrossEntropy())
+    fresh_loss = fresh.fit(x, y, batch_size=32, verbose=0).history["loss"]
     print(json.dumps({"single": run(tf.distribute.get_strategy()),
-                      "mirrored": run(mirrored)}))
+                      "mirrored": run(mirrored), "fresh": fresh_loss}))
     """
 )
 
@@ -60,5 +66,6 @@ def test_mirrored_strategy_matches_single_device():
     losses = json.loads(result.stdout.strip().splitlines()[-1])
     single, mirrored = losses["single"], losses["mirrored"]
     assert single[1] < single[0]
+    assert all(v == v for v in losses["fresh"])  # finite, not NaN
     for a, b in zip(single, mirrored):
         assert abs(a - b) < 2e-3 * abs(a), losses

@@ -1,0 +1,272 @@
+"""A stack of Transformer decoder blocks with a cached, export-safe step."""
+
+import keras
+from keras import ops
+
+from keras_seq.constants import PAD
+from keras_seq.decoders.decoder import Decoder
+from keras_seq.layers.positional_embedding import KINDS
+from keras_seq.layers.positional_embedding import PositionalEmbedding
+from keras_seq.layers.positional_embedding import check_max_length
+from keras_seq.layers.transformer_decoder_block import TransformerDecoderBlock
+from keras_seq.layers.transformer_encoder_block import check_heads
+from keras_seq.layers.validation import check_choice
+from keras_seq.layers.validation import check_ids
+from keras_seq.layers.validation import check_positive_int
+from keras_seq.layers.validation import check_rate
+
+
+@keras.saving.register_keras_serializable(package="keras_seq")
+class TransformerDecoder(Decoder):
+    """Transformer decoder: embedding, `num_layers` blocks, float32 logits.
+
+    Target ids are embedded with positions, go through dropout and
+    `num_layers` `keras_seq.layers.TransformerDecoderBlock`s (causal
+    self-attention masked by `decoder_ids != PAD`, cross-attention masked by
+    the encoder's padding mask), with pre-norm a final layer norm, and a
+    float32 `Dense` projection to the vocabulary (float32 logits under mixed
+    precision).
+
+    `call` runs the whole target at once (teacher forcing); `initial_state`
+    and `step` decode one token at a time with a preallocated key/value
+    cache per block and give the same logits. The state is a dict whose
+    tensors all lead with the batch axis B:
+
+    - `"cache"`: `(B, num_layers, 2, max_length, H, D // H)` in the compute
+      dtype, self-attention keys (`[:, :, 0]`) and values (`[:, :, 1]`).
+    - `"index"`: int32 `(B,)`, the position of the next token (all rows
+      share it; `index[0]` is used).
+    - `"attention"`: float32 `(B, S)`, the last step's cross-attention
+      weights (last block, averaged over heads), for plotting.
+
+    A step embeds one token, writes its keys and values at `index` with a
+    slice update and attends to the cache: no recomputation of the prefix,
+    fixed shapes, keras/TF ops only, so it runs inside a `tf.while_loop` and
+    converts to TFLite builtins.
+
+    Args:
+        vocab_size: int. The number of target token ids V.
+        num_layers: int. The number of decoder blocks.
+        dim: int. The model width D. The encoder's output width is read
+            from its shape at build time and defaults to `dim`.
+        num_heads: int. The number of attention heads H; must divide `dim`.
+        ff_dim: int. The hidden width of each feed-forward network.
+        max_length: int. The longest target (and number of decoding steps).
+        dropout: float in [0, 1). Dropout after the embedding, on attention
+            weights and on each sublayer output. Defaults to `0.0`.
+        normalize_first: bool. Pre-norm blocks plus a final layer norm when
+            True, post-norm blocks when False. Defaults to `False`.
+        embedding: str. `"sinusoidal"` or `"learned"` position embedding.
+            Defaults to `"sinusoidal"`.
+        **kwargs: other `keras.layers.Layer` arguments (`name`, `dtype`...).
+
+    Call arguments:
+        decoder_ids: int tensor `(B, T)`, BOS-prefixed target ids, PAD=0.
+        encoder_output: the `keras_seq.encoders.EncoderOutput` of the paired
+            encoder (`sequence` `(B, S, D)`, `padding_mask` `(B, S)`).
+        training: Python bool. Enables dropout. Defaults to `False`.
+        return_attention: Python bool. Also return the last block's
+            cross-attention weights averaged over heads, float32 `(B, T, S)`,
+            exactly 0 at padded source positions. Defaults to `False`.
+
+    Returns:
+        float32 logits `(B, T, V)`, or `(logits, attention)`.
+
+    Raises:
+        TypeError: for float `decoder_ids`.
+        ValueError: for `decoder_ids` of rank other than 2, or longer than
+            `max_length` when the length is known when tracing (otherwise
+            `tf.errors.InvalidArgumentError` at run time).
+
+    Example:
+    >>> encoder = keras_seq.encoders.TransformerEncoder(
+    ...     vocab_size=20, num_layers=2, dim=16, num_heads=2, ff_dim=32,
+    ...     max_length=10)
+    >>> decoder = keras_seq.decoders.TransformerDecoder(
+    ...     vocab_size=20, num_layers=2, dim=16, num_heads=2, ff_dim=32,
+    ...     max_length=10)
+    >>> encoder_output = encoder(np.array([[5, 7, 3, 0]]))
+    >>> decoder(np.array([[2, 7, 5]]), encoder_output).shape
+    TensorShape([1, 3, 20])
+    >>> state = decoder.initial_state(encoder_output)
+    >>> logits, state = decoder.step(np.array([2]), state, encoder_output)
+    >>> logits.shape
+    TensorShape([1, 20])
+
+    References:
+        - [Vaswani et al., 2017](https://arxiv.org/abs/1706.03762)
+        - [Xiong et al., 2020](https://arxiv.org/abs/2002.04745) (pre-norm)
+    """
+
+    def __init__(
+        self,
+        vocab_size,
+        num_layers,
+        dim,
+        num_heads,
+        ff_dim,
+        max_length,
+        dropout=0.0,
+        normalize_first=False,
+        embedding="sinusoidal",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.vocab_size = check_positive_int("vocab_size", vocab_size)
+        self.num_layers = check_positive_int("num_layers", num_layers)
+        self.dim = check_positive_int("dim", dim)
+        self.num_heads = check_positive_int("num_heads", num_heads)
+        self.head_dim = check_heads(dim, num_heads)
+        self.ff_dim = check_positive_int("ff_dim", ff_dim)
+        self.max_length = check_positive_int("max_length", max_length)
+        self.dropout = check_rate("dropout", dropout)
+        self.normalize_first = bool(normalize_first)
+        self.embedding = check_choice("embedding", embedding, KINDS)
+
+        policy = self.dtype_policy
+        self.positional_embedding = PositionalEmbedding(
+            vocab_size, max_length, dim, kind=embedding, dtype=policy,
+            name="embedding",
+        )
+        self.embedding_dropout = keras.layers.Dropout(
+            dropout, dtype=policy, name="embedding_dropout"
+        )
+        self.blocks = [
+            TransformerDecoderBlock(
+                num_heads, ff_dim, dropout=dropout,
+                normalize_first=normalize_first, dtype=policy,
+                name=f"block_{i}",
+            )
+            for i in range(num_layers)
+        ]
+        self.final_norm = None
+        if normalize_first:
+            self.final_norm = keras.layers.LayerNormalization(
+                epsilon=1e-5, dtype=policy, name="final_norm"
+            )
+        # float32 whatever the policy: logits feed losses and softmaxes.
+        self.output_projection = keras.layers.Dense(
+            vocab_size, dtype="float32", name="output_projection"
+        )
+
+    def build(self, decoder_ids_shape=None, encoder_output_shape=None):
+        shape = (None, None, self.dim)
+        memory_shape = shape  # the encoder's width when it is known
+        if encoder_output_shape is not None:
+            sequence_shape = encoder_output_shape[0]
+            if sequence_shape is not None and sequence_shape[-1] is not None:
+                memory_shape = (None, None, sequence_shape[-1])
+        self.positional_embedding.build((None, None))
+        for block in self.blocks:
+            block.build(shape, memory_shape)
+        if self.final_norm is not None:
+            self.final_norm.build(shape)
+        self.output_projection.build(shape)
+        self.built = True
+
+    def _logits(self, x):
+        if self.final_norm is not None:
+            x = self.final_norm(x)
+        return self.output_projection(x)  # (B, T, V) float32
+
+    def call(
+        self, decoder_ids, encoder_output, training=False,
+        return_attention=False,
+    ):
+        ids = check_ids(decoder_ids, "decoder_ids")
+        ids = check_max_length(ids, self.max_length, "decoder_ids")
+        decoder_mask = ops.not_equal(ids, PAD)  # (B, T)
+        memory = encoder_output.sequence  # (B, S, D)
+        memory_mask = encoder_output.padding_mask  # (B, S)
+        x = self.positional_embedding(ids)  # (B, T, D)
+        x = self.embedding_dropout(x, training=training)
+        for block in self.blocks:
+            x, attention = block(
+                x,
+                memory,
+                memory_mask=memory_mask,
+                decoder_mask=decoder_mask,
+                training=training,
+                return_attention=True,
+            )  # (B, T, D), (B, T, S)
+        logits = self._logits(x)
+        return (logits, attention) if return_attention else logits
+
+    def initial_state(self, encoder_output):
+        """Return the state before the first step (see the class docstring).
+
+        Args:
+            encoder_output: the `EncoderOutput` (tiled to the decoding batch).
+
+        Returns:
+            dict with `"cache"` `(B, num_layers, 2, max_length, H, D // H)`,
+            `"index"` int32 `(B,)` and `"attention"` float32 `(B, S)`, zeros.
+        """
+        memory = encoder_output.sequence
+        batch_size, source_length = ops.shape(memory)[0], ops.shape(memory)[1]
+        cache_shape = (
+            batch_size, self.num_layers, 2, self.max_length, self.num_heads,
+            self.head_dim,
+        )
+        return {
+            "cache": ops.zeros(cache_shape, dtype=self.compute_dtype),
+            "index": ops.zeros((batch_size,), dtype="int32"),
+            "attention": ops.zeros((batch_size, source_length), "float32"),
+        }
+
+    def step(self, ids_t, state, encoder_output):
+        """Decode one token per row at position `state["index"][0]`.
+
+        Args:
+            ids_t: int tensor `(B,)`, the previous token of each row.
+            state: the dict from `initial_state` or the previous step.
+            encoder_output: the `EncoderOutput` (tiled to the state's batch).
+
+        Returns:
+            `(logits, new_state)`: float32 logits `(B, V)` and the state with
+            the token's keys/values written, `index + 1` and its
+            cross-attention weights.
+        """
+        if not self.built:
+            self.build()
+        ids = check_ids(ids_t, "ids_t", rank=1)
+        ids = ops.expand_dims(ids, 1)  # (B, 1)
+        position = state["index"][0]
+        memory = encoder_output.sequence  # (B, S, D)
+        memory_mask = encoder_output.padding_mask  # (B, S)
+        x = self.positional_embedding(ids, start_index=position)  # (B, 1, D)
+        caches = []
+        for i, block in enumerate(self.blocks):
+            x, cache, attention = block(
+                x,
+                memory,
+                memory_mask=memory_mask,
+                cache=state["cache"][:, i],
+                cache_index=position,
+                return_attention=True,
+            )  # (B, 1, D), (B, 2, max_length, H, D // H), (B, 1, S)
+            caches.append(cache)
+        logits = self._logits(x)[:, 0, :]  # (B, V)
+        new_state = {
+            "cache": ops.stack(caches, axis=1),
+            "index": state["index"] + 1,
+            "attention": attention[:, 0, :],
+        }
+        return logits, new_state
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "vocab_size": self.vocab_size,
+                "num_layers": self.num_layers,
+                "dim": self.dim,
+                "num_heads": self.num_heads,
+                "ff_dim": self.ff_dim,
+                "max_length": self.max_length,
+                "dropout": self.dropout,
+                "normalize_first": self.normalize_first,
+                "embedding": self.embedding,
+            }
+        )
+        return config

@@ -1,0 +1,254 @@
+"""One Transformer decoder layer with a fixed-shape self-attention cache."""
+
+import keras
+import keras_hub
+from keras import ops
+
+from keras_seq.layers.transformer_encoder_block import check_heads
+from keras_seq.layers.validation import check_positive_int
+from keras_seq.layers.validation import check_rate
+
+
+def causal_mask(query_length, key_length, start=0):
+    """Bool `(T, L)`: query `t` (at position `start + t`) sees keys `<= start + t`."""
+    queries = ops.expand_dims(ops.arange(query_length, dtype="int32"), 1)
+    keys = ops.expand_dims(ops.arange(key_length, dtype="int32"), 0)
+    return ops.less_equal(keys, queries + ops.cast(start, "int32"))
+
+
+@keras.saving.register_keras_serializable(package="keras_seq")
+class TransformerDecoderBlock(keras.layers.Layer):
+    """Transformer decoder layer: causal self-attention, cross-attention, FFN.
+
+    Post-norm (`normalize_first=False`) computes `x = norm(x + sublayer(x))`;
+    pre-norm (`normalize_first=True`) computes `x = x + sublayer(norm(x))`
+    and leaves the final layer norm to the decoder.
+
+    Two paths give the same outputs. Without `cache`, the whole target runs
+    at once under a causal mask merged with `decoder_mask` (teacher forcing).
+    With `cache`, a preallocated key/value buffer `(B, 2, L, H, D // H)` (L
+    the longest target, keys at `[:, 0]`, values at `[:, 1]`; the layout of
+    `keras_hub.layers.CachedMultiHeadAttention`), the step's keys and values
+    are written at `cache_index` with a slice update and the queries attend
+    to cache positions `<= cache_index + t`. Shapes are fixed and there is no
+    Python control flow on tensor values, so a step runs inside a
+    `tf.while_loop` and converts to TFLite builtins (DYNAMIC_UPDATE_SLICE).
+
+    Cross-attention weights are exactly 0 on padded memory positions, and a
+    memory row with no real position gets all-zero weights (finite outputs).
+
+    Args:
+        num_heads: int. The number of attention heads H; D must be divisible
+            by it.
+        ff_dim: int. The hidden width of the feed-forward network.
+        dropout: float in [0, 1). Dropout on attention weights and on each
+            sublayer output. Defaults to `0.0`.
+        normalize_first: bool. Pre-norm when True, post-norm when False.
+            Defaults to `False`.
+        layer_norm_epsilon: float. Epsilon of the layer norms. Defaults to
+            `1e-5`.
+        **kwargs: other `keras.layers.Layer` arguments (`name`, `dtype`...).
+
+    Call arguments:
+        x: float tensor `(B, T, D)`.
+        memory: float tensor `(B, S, D)`, the encoder output.
+        memory_mask: optional bool tensor `(B, S)`, True at real source tokens.
+        decoder_mask: optional bool tensor `(B, T)`, True at real target
+            tokens; masks padded keys. Only without `cache` (a step assumes
+            padding trails the real tokens, so it never needs it).
+        cache: optional float tensor `(B, 2, L, H, D // H)` in the compute
+            dtype.
+        cache_index: int or scalar int tensor, the position of `x[:, 0]`;
+            required with `cache`.
+        training: Python bool. Enables dropout.
+        return_attention: Python bool. Also return the cross-attention
+            weights averaged over heads, float32 `(B, T, S)`.
+
+    Returns:
+        `y` `(B, T, D)`; with `cache`, `(y, new_cache)`; with
+        `return_attention`, the attention weights appended:
+        `(y, attention)` or `(y, new_cache, attention)`.
+
+    Example:
+    >>> block = keras_seq.layers.TransformerDecoderBlock(num_heads=2, ff_dim=32)
+    >>> x = np.random.rand(2, 1, 16).astype("float32")
+    >>> memory = np.random.rand(2, 5, 16).astype("float32")
+    >>> cache = np.zeros((2, 2, 10, 2, 8), "float32")
+    >>> y, cache = block(x, memory, cache=cache, cache_index=0)
+    >>> y.shape, cache.shape
+    (TensorShape([2, 1, 16]), TensorShape([2, 2, 10, 2, 8]))
+
+    References:
+        - [Vaswani et al., 2017](https://arxiv.org/abs/1706.03762)
+        - [Xiong et al., 2020](https://arxiv.org/abs/2002.04745) (pre-norm)
+    """
+
+    def __init__(
+        self,
+        num_heads,
+        ff_dim,
+        dropout=0.0,
+        normalize_first=False,
+        layer_norm_epsilon=1e-5,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.num_heads = check_positive_int("num_heads", num_heads)
+        self.ff_dim = check_positive_int("ff_dim", ff_dim)
+        self.dropout = check_rate("dropout", dropout)
+        self.normalize_first = bool(normalize_first)
+        self.layer_norm_epsilon = float(layer_norm_epsilon)
+        self.supports_masking = True
+
+    def build(self, x_shape, memory_shape=None):
+        memory_shape = x_shape if memory_shape is None else memory_shape
+        dim = x_shape[-1]
+        head_dim = check_heads(dim, self.num_heads)
+        policy = self.dtype_policy
+        self.self_attention = self._attention("self_attention", head_dim)
+        self.self_attention.build(x_shape, x_shape)
+        self.self_attention_norm = self._norm("self_attention_norm", x_shape)
+        self.cross_attention = self._attention("cross_attention", head_dim)
+        self.cross_attention.build(x_shape, memory_shape)
+        self.cross_attention_norm = self._norm("cross_attention_norm", x_shape)
+        self.ffn_hidden = keras.layers.Dense(
+            self.ff_dim, activation="relu", dtype=policy, name="ffn_hidden"
+        )
+        self.ffn_hidden.build(x_shape)
+        self.ffn_output = keras.layers.Dense(
+            dim, dtype=policy, name="ffn_output"
+        )
+        self.ffn_output.build(tuple(x_shape[:-1]) + (self.ff_dim,))
+        self.ffn_norm = self._norm("ffn_norm", x_shape)
+        self.output_dropout = keras.layers.Dropout(
+            self.dropout, dtype=policy, name="output_dropout"
+        )
+        self.built = True
+
+    def _attention(self, name, head_dim):
+        return keras_hub.layers.CachedMultiHeadAttention(
+            num_heads=self.num_heads,
+            key_dim=head_dim,
+            dropout=self.dropout,
+            dtype=self.dtype_policy,
+            name=name,
+        )
+
+    def _norm(self, name, shape):
+        norm = keras.layers.LayerNormalization(
+            epsilon=self.layer_norm_epsilon, dtype=self.dtype_policy, name=name
+        )
+        norm.build(shape)
+        return norm
+
+    def _normalize_in(self, x, norm):
+        """The sublayer input: normalised with pre-norm, as is otherwise."""
+        return norm(x) if self.normalize_first else x
+
+    def _add(self, residual, h, norm, training):
+        """Residual sum after dropout, normalised with post-norm."""
+        x = residual + self.output_dropout(h, training=training)
+        return x if self.normalize_first else norm(x)
+
+    def call(
+        self,
+        x,
+        memory,
+        memory_mask=None,
+        decoder_mask=None,
+        cache=None,
+        cache_index=None,
+        training=None,
+        return_attention=False,
+    ):
+        if cache is None and cache_index is not None:
+            raise ValueError(
+                "Invalid value for argument `cache_index`: it needs a `cache`. "
+                f"Received: cache=None, cache_index={cache_index!r}"
+            )
+        if cache is not None and cache_index is None:
+            raise ValueError(
+                "Invalid value for argument `cache_index`: a `cache` needs the "
+                "position to write at. Received: cache_index=None"
+            )
+        if cache is not None and decoder_mask is not None:
+            raise ValueError(
+                "Invalid value for argument `decoder_mask`: it applies to the "
+                "teacher-forced path only, not with a `cache`. Pass "
+                "decoder_mask=None when stepping."
+            )
+        # New tensors without Keras masks (Identity ops, gone after
+        # conversion): the masks here are explicit, and the attention's
+        # projections would warn about masks they drop.
+        x, memory = ops.copy(x), ops.copy(memory)
+        query_length = ops.shape(x)[1]
+        if cache is None:
+            self_mask = ops.expand_dims(
+                causal_mask(query_length, query_length), 0
+            )  # (1, T, T)
+            if decoder_mask is not None:
+                keys = ops.expand_dims(ops.cast(decoder_mask, "bool"), 1)
+                self_mask = ops.logical_and(self_mask, keys)  # (B, T, T)
+        else:
+            cache_index = ops.cast(cache_index, "int32")
+            self_mask = ops.expand_dims(
+                causal_mask(query_length, ops.shape(cache)[2], cache_index), 0
+            )  # (1, T, L)
+
+        # Causal self-attention, through the cache when there is one.
+        h = self._normalize_in(x, self.self_attention_norm)
+        if cache is None:
+            h = self.self_attention(
+                h, h, attention_mask=self_mask, training=training
+            )  # (B, T, D)
+        else:
+            h, cache = self.self_attention(
+                h,
+                h,
+                attention_mask=self_mask,
+                cache=cache,
+                cache_update_index=cache_index,
+                training=training,
+            )  # (B, T, D), (B, 2, L, H, D // H)
+        x = self._add(x, h, self.self_attention_norm, training)
+
+        # Cross-attention over the memory. Asking for the scores selects
+        # Keras MHA's explicit softmax path, which gives exact zeros at masked
+        # positions (all zeros for a fully masked row) on both paths.
+        cross_mask = None
+        if memory_mask is not None:
+            cross_mask = ops.expand_dims(ops.cast(memory_mask, "bool"), 1)
+            # (B, 1, S)
+        h = self._normalize_in(x, self.cross_attention_norm)
+        h, scores = self.cross_attention(
+            h,
+            memory,
+            attention_mask=cross_mask,
+            return_attention_scores=True,
+            training=training,
+        )  # (B, T, D), (B, H, T, S)
+        x = self._add(x, h, self.cross_attention_norm, training)
+
+        # Feed-forward network.
+        h = self._normalize_in(x, self.ffn_norm)
+        h = self.ffn_output(self.ffn_hidden(h))  # (B, T, ff_dim) -> (B, T, D)
+        x = self._add(x, h, self.ffn_norm, training)
+
+        outputs = (x,) if cache is None else (x, cache)
+        if return_attention:
+            attention = ops.mean(ops.cast(scores, "float32"), axis=1)
+            outputs += (attention,)  # (B, T, S), averaged over heads
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "num_heads": self.num_heads,
+                "ff_dim": self.ff_dim,
+                "dropout": self.dropout,
+                "normalize_first": self.normalize_first,
+                "layer_norm_epsilon": self.layer_norm_epsilon,
+            }
+        )
+        return config

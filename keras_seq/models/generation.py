@@ -1,0 +1,95 @@
+"""In-graph generation for an encoder and a decoder (used by `Seq2Seq`)."""
+
+import tensorflow as tf
+
+from keras_seq.decoding import beam_search, greedy_search, sample, tile_beams
+from keras_seq.encoders.encoder_output import EncoderOutput
+from keras_seq.layers.validation import check_choice, check_positive_int
+
+METHODS = ("greedy", "beam", "sample")
+
+
+def check_generate_arguments(method, max_length, beam_size, num_return):
+    """Validate the Python arguments of `Seq2Seq.generate`."""
+    check_choice("method", method, METHODS)
+    check_positive_int("max_length", max_length, allow_none=True)
+    check_positive_int("beam_size", beam_size)
+    check_positive_int("num_return", num_return)
+    if num_return > 1 and method != "beam":
+        raise ValueError(
+            "Invalid value for argument `num_return`. n-best lists need "
+            f"method='beam'. Received: num_return={num_return}, method={method!r}"
+        )
+
+
+def default_max_length(decoder, source_length):
+    """Twice the source plus 10, capped by a decoder's `max_length`."""
+    length = 2 * source_length + 10
+    cap = getattr(decoder, "max_length", None)
+    if cap is not None:
+        length = tf.minimum(length, cap)
+    return length
+
+
+def tile_encoder_output(encoder_output, beam_size):
+    """Tile every field of an `EncoderOutput` for beam search."""
+    state = encoder_output.state
+    if state:
+        state = tile_beams(state, beam_size)
+    return EncoderOutput(
+        tile_beams(encoder_output.sequence, beam_size),
+        state,
+        tile_beams(encoder_output.padding_mask, beam_size),
+    )
+
+
+def generate_ids(
+    encoder,
+    decoder,
+    encoder_ids,
+    max_length,
+    method="greedy",
+    beam_size=4,
+    length_penalty=0.0,
+    num_return=1,
+    temperature=1.0,
+    top_k=0,
+    top_p=1.0,
+    seed=None,
+):
+    """Encode once, then run one decoding loop over `decoder.step`.
+
+    Graph-safe: call it inside a `tf.function` (as `Seq2Seq.generate` and
+    the exporters do). `max_length` may be a Python int or a scalar tensor.
+    Returns the dict of `keras_seq.decoding` (`ids`, `lengths`, `scores`).
+    """
+    encoder_output = encoder(encoder_ids, training=False)
+    batch_size = tf.shape(encoder_ids)[0]
+    initial_state = decoder.initial_state(encoder_output)
+    if method == "beam":
+        tiled = tile_encoder_output(encoder_output, beam_size)
+        return beam_search(
+            lambda ids_t, state: decoder.step(ids_t, state, tiled),
+            initial_state,
+            batch_size,
+            max_length,
+            beam_size=beam_size,
+            length_penalty=length_penalty,
+            num_return=num_return,
+        )
+
+    def step_fn(ids_t, state):
+        return decoder.step(ids_t, state, encoder_output)
+
+    if method == "sample":
+        return sample(
+            step_fn,
+            initial_state,
+            batch_size,
+            max_length,
+            temperature=temperature,
+            top_k=top_k,
+            top_p=top_p,
+            seed=seed,
+        )
+    return greedy_search(step_fn, initial_state, batch_size, max_length)
