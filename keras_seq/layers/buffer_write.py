@@ -1,32 +1,50 @@
-"""Write one time step into a preallocated buffer, with a gradient.
+"""Write into preallocated fixed-shape buffers, export-safely.
 
-`keras.ops.slice_update` lowers to XlaDynamicUpdateSlice, which converts to
-TFLite's builtin DYNAMIC_UPDATE_SLICE but has no registered gradient in
-TensorFlow. This wraps it with its (linear) gradient so the same export-safe
-loops also train with `fit`.
+`keras.ops.slice_update` lowers to XlaDynamicUpdateSlice on TensorFlow: it
+has no gradient outside XLA, and the stock TF Serving model server runs it
+only with XLA JIT enabled. These writes use a position mask and a select
+instead (RANGE, comparisons, PAD, SELECT_V2): core TensorFlow ops with
+gradients, and TFLite builtins. Each write costs one pass over the buffer's
+written axis, the same order as reading it.
 """
 
 import tensorflow as tf
 from keras import ops
 
 
-@tf.custom_gradient
-def _update_row(buffer, t, value):
-    # buffer (T, ...), value (1, ...), t scalar int32.
-    rank = len(buffer.shape)
-    start = [t] + [0] * (rank - 1)
-    result = ops.slice_update(buffer, start, value)
-
-    def grad(upstream):
-        grad_buffer = ops.slice_update(upstream, start, ops.zeros_like(value))
-        grad_value = ops.slice(upstream, start, ops.shape(value))
-        return grad_buffer, None, grad_value
-
-    return result, grad
+def _positions(length, axis, rank):
+    """int32 positions along `axis`, shaped to broadcast over `rank` dims."""
+    shape = [1] * rank
+    shape[axis] = -1
+    return ops.reshape(ops.arange(length, dtype="int32"), shape)
 
 
 def write_step(buffer, t, value):
-    """Return `buffer` (T, ...) with row `t` replaced by `value` (...)."""
+    """Return `buffer` `(T, ...)` with row `t` replaced by `value` `(...)`."""
     t = ops.cast(t, "int32")
-    value = ops.expand_dims(ops.cast(value, buffer.dtype), 0)
-    return _update_row(buffer, t, value)
+    value = ops.expand_dims(ops.cast(value, buffer.dtype), 0)  # (1, ...)
+    hit = ops.equal(_positions(ops.shape(buffer)[0], 0, len(buffer.shape)), t)
+    return ops.where(hit, value, buffer)
+
+
+def write_slice(buffer, start, update, axis=1):
+    """Return `buffer` with `update` written at `start` along `axis`.
+
+    Args:
+        buffer: tensor, e.g. a key cache `(B, L, H, Dh)`.
+        start: int or scalar int tensor, the first position written.
+        update: tensor with the shape of `buffer` except along `axis`, where
+            it has `n <= L - start` positions.
+    """
+    start = ops.cast(start, "int32")
+    update = ops.cast(update, buffer.dtype)
+    rank = len(buffer.shape)
+    length = ops.shape(buffer)[axis]
+    count = ops.shape(update)[axis]
+    zero = tf.constant(0, "int32")
+    pads = [tf.stack([zero, zero])] * rank
+    pads[axis] = tf.stack([start, length - start - count])
+    placed = tf.pad(update, tf.stack(pads))  # dynamic pad widths
+    positions = _positions(length, axis, rank)
+    hit = ops.logical_and(positions >= start, positions < start + count)
+    return ops.where(hit, placed, buffer)

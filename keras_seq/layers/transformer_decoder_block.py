@@ -4,6 +4,7 @@ import keras
 import keras_hub
 from keras import ops
 
+from keras_seq.layers.buffer_write import write_slice
 from keras_seq.layers.transformer_encoder_block import check_heads
 from keras_seq.layers.validation import check_positive_int
 from keras_seq.layers.validation import check_rate
@@ -29,7 +30,7 @@ class TransformerDecoderBlock(keras.layers.Layer):
     With `cache`, a preallocated key/value buffer `(B, 2, L, H, D // H)` (L
     the longest target, keys at `[:, 0]`, values at `[:, 1]`; the layout of
     `keras_hub.layers.CachedMultiHeadAttention`), the step's keys and values
-    are written at `cache_index` with a slice update and the queries attend
+    are written at `cache_index` with a masked select and the queries attend
     to cache positions `<= cache_index + t`. Shapes are fixed and there is no
     Python control flow on tensor values, so a step runs inside a
     `tf.while_loop` and converts to TFLite builtins (DYNAMIC_UPDATE_SLICE).
@@ -202,14 +203,14 @@ class TransformerDecoderBlock(keras.layers.Layer):
                 h, h, attention_mask=self_mask, training=training
             )  # (B, T, D)
         else:
-            h, cache = self.self_attention(
+            cache = self._write_cache(cache, cache_index, h)
+            h, _ = self.self_attention(
                 h,
                 h,
                 attention_mask=self_mask,
                 cache=cache,
-                cache_update_index=cache_index,
                 training=training,
-            )  # (B, T, D), (B, 2, L, H, D // H)
+            )  # (B, T, D), reading keys and values from the cache
         x = self._add(x, h, self.self_attention_norm, training)
 
         # Cross-attention over the memory. Asking for the scores selects
@@ -239,6 +240,20 @@ class TransformerDecoderBlock(keras.layers.Layer):
             attention = ops.mean(ops.cast(scores, "float32"), axis=1)
             outputs += (attention,)  # (B, T, S), averaged over heads
         return outputs[0] if len(outputs) == 1 else outputs
+
+    def _write_cache(self, cache, index, h):
+        """Project the step's keys and values and write them at `index`.
+
+        Done here, not by the attention layer's own cache update, whose
+        slice update lowers to XlaDynamicUpdateSlice (no TF Serving kernel
+        without XLA JIT); `write_slice` uses core ops that are TFLite
+        builtins too.
+        """
+        keys = self.self_attention._key_dense(h)  # (B, T, H, D // H)
+        values = self.self_attention._value_dense(h)
+        keys = write_slice(cache[:, 0], index, keys, axis=1)  # (B, L, H, Dh)
+        values = write_slice(cache[:, 1], index, values, axis=1)
+        return ops.stack([keys, values], axis=1)  # (B, 2, L, H, D // H)
 
     def get_config(self):
         config = super().get_config()
