@@ -9,6 +9,7 @@ from keras_seq.constants import BOS, EOS, PAD, UNK  # noqa: E402,F401
 from keras_seq import decoders  # noqa: E402
 from keras_seq import decoding  # noqa: E402
 from keras_seq import encoders  # noqa: E402
+from keras_seq import export  # noqa: E402
 from keras_seq import layers  # noqa: E402
 from keras_seq import metrics  # noqa: E402
 from keras_seq import models  # noqa: E402

@@ -1,0 +1,5 @@
+"""One-call exports: TF Serving SavedModel and builtins-only TFLite."""
+
+from keras_seq.export.saved_model import export_saved_model
+from keras_seq.export.tflite import export_tflite
+from keras_seq.export.tflite_ops import assert_builtins_only, list_operators

@@ -1,7 +1,7 @@
 """Token embedding plus position embedding, with the padding mask."""
 
 import keras
-import keras_hub
+import numpy as np
 import tensorflow as tf
 from keras import ops
 
@@ -11,6 +11,17 @@ from keras_seq.layers.validation import check_ids
 from keras_seq.layers.validation import check_positive_int
 
 KINDS = ("sinusoidal", "learned")
+
+
+def sinusoid_table(length, dim):
+    """Vaswani et al.'s encodings, float32 `(length, dim)`: sine at even
+    features, cosine at odd ones, wavelengths from 2*pi to 10000*2*pi."""
+    positions = np.arange(length)[:, None]
+    features = np.arange(dim)[None, :]
+    angles = positions / np.power(10000.0, 2 * (features // 2) / dim)
+    return np.where(features % 2 == 0, np.sin(angles), np.cos(angles)).astype(
+        "float32"
+    )
 
 
 def check_max_length(ids, max_length, name, start_index=0):
@@ -110,21 +121,19 @@ class PositionalEmbedding(keras.layers.Layer):
             dtype=self.dtype_policy,
             name="token_embedding",
         )
-        if kind == "learned":
-            self.position_embedding = keras_hub.layers.PositionEmbedding(
-                sequence_length=max_length,
-                dtype=self.dtype_policy,
-                name="position_embedding",
-            )
-        else:
-            # Float32 whatever the policy: positions and angles stay exact.
-            self.position_embedding = keras_hub.layers.SinePositionEncoding(
-                dtype="float32", name="position_encoding"
-            )
 
     def build(self, ids_shape=None):
         self.token_embedding.build((None, None))
-        self.position_embedding.build((None, None, self.dim))
+        if self.kind == "learned":
+            self.position_embeddings = self.add_weight(
+                name="position_embeddings",
+                shape=(self.max_length, self.dim),
+                initializer=keras.initializers.RandomNormal(stddev=0.02),
+            )
+        else:
+            self.position_embeddings = ops.convert_to_tensor(
+                sinusoid_table(self.max_length, self.dim)
+            )
         self.built = True
 
     def call(self, ids, start_index=0):
@@ -134,8 +143,11 @@ class PositionalEmbedding(keras.layers.Layer):
             start_index = ops.cast(start_index, "int32")
         x = self.token_embedding(ids)  # (B, T, D)
         x = x * ops.cast(self.dim**0.5, x.dtype)
-        positions = self.position_embedding(x, start_index=start_index)
-        return x + ops.cast(positions, x.dtype)  # (B, T, D)
+        # A gather of rows, not keras-hub's position layers: their
+        # broadcast_to over dynamic shapes fails in LiteRT's XNNPack delegate.
+        positions = start_index + ops.arange(ops.shape(ids)[1], dtype="int32")
+        table = ops.take(self.position_embeddings, positions, axis=0)  # (T, D)
+        return x + ops.cast(table, x.dtype)  # (B, T, D)
 
     def compute_mask(self, ids, mask=None):
         return ops.not_equal(ids, PAD)

@@ -2,6 +2,7 @@
 
 import tensorflow as tf
 
+from keras_seq.constants import PAD
 from keras_seq.decoding import beam_search, greedy_search, sample, tile_beams
 from keras_seq.encoders.encoder_output import EncoderOutput
 from keras_seq.layers.validation import check_choice, check_positive_int
@@ -62,7 +63,57 @@ def generate_ids(
     Graph-safe: call it inside a `tf.function` (as `Seq2Seq.generate` and
     the exporters do). `max_length` may be a Python int or a scalar tensor.
     Returns the dict of `keras_seq.decoding` (`ids`, `lengths`, `scores`).
+    A source with no real token (only PAD, or no column at all) gives an
+    empty output: length 0, score 0.
     """
+    width = tf.shape(encoder_ids)[1]
+    encoder_ids = tf.pad(encoder_ids, [[0, 0], [0, tf.maximum(1 - width, 0)]])
+    out = _decode(
+        encoder,
+        decoder,
+        encoder_ids,
+        max_length,
+        method,
+        beam_size,
+        length_penalty,
+        num_return,
+        temperature,
+        top_k,
+        top_p,
+        seed,
+    )
+    return blank_empty_sources(out, encoder_ids)
+
+
+def blank_empty_sources(out, encoder_ids):
+    """Rows whose source is only PAD: no ids, length 0, score 0."""
+    has_tokens = tf.reduce_any(tf.not_equal(encoder_ids, PAD), axis=1)  # (B,)
+    lengths = tf.where(has_tokens, out["lengths"], tf.zeros_like(out["lengths"]))
+    scores = tf.where(has_tokens, out["scores"], tf.zeros_like(out["scores"]))
+    longest = tf.reduce_max(tf.concat([tf.reshape(lengths, [-1]), [0]], 0))
+    ids = out["ids"][..., :longest]
+    keep = tf.range(tf.shape(ids)[-1]) < lengths[..., None]  # (..., B, T)
+    return {
+        "ids": tf.where(keep, ids, tf.zeros_like(ids)),
+        "lengths": lengths,
+        "scores": scores,
+    }
+
+
+def _decode(
+    encoder,
+    decoder,
+    encoder_ids,
+    max_length,
+    method,
+    beam_size,
+    length_penalty,
+    num_return,
+    temperature,
+    top_k,
+    top_p,
+    seed,
+):
     encoder_output = encoder(encoder_ids, training=False)
     batch_size = tf.shape(encoder_ids)[0]
     initial_state = decoder.initial_state(encoder_output)

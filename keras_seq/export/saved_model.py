@@ -1,0 +1,95 @@
+"""Export a Seq2Seq as a TF Serving SavedModel (text in, text out)."""
+
+import tensorflow as tf
+
+from keras_seq.export.atomic import atomic_directory
+from keras_seq.export.serving_module import ServingModule
+
+
+def export_saved_model(
+    model,
+    path,
+    source_tokenizer=None,
+    target_tokenizer=None,
+    method="greedy",
+    beam_size=4,
+    length_penalty=0.0,
+    max_length=None,
+    max_source_length=None,
+    overwrite=False,
+):
+    """Write `model` with its decode loop as a SavedModel for TF Serving.
+
+    The graph holds the encoder, the whole decoding loop (greedy or beam
+    search) and, when tokenizers are given, tokenization and
+    detokenization: it needs only TensorFlow's and tensorflow-text's ops
+    (both linked by the stock model server), no Python and no keras_seq at
+    load time.
+
+    Signatures:
+        - `serving_default`: with tokenizers, `text` string `(B,)` to `text`
+          string `(B,)` and `score` float32 `(B,)`; without, the same as
+          `generate_ids`.
+        - `generate_ids`: `encoder_ids` int32 `(B, S)` to `ids` int32
+          `(B, T)` (EOS excluded, PAD after the end), `lengths` int32 `(B,)`
+          and `scores` float32 `(B,)`.
+
+    Defined behaviour on bad input: ids outside the source vocabulary are
+    read as UNK; sources longer than `max_source_length` are truncated; an
+    empty source (or batch) gives an empty output with score 0.
+
+    The write is atomic: the SavedModel is written to a temporary sibling
+    directory and renamed into place, so a failed export leaves no partial
+    version directory, and an existing version is replaced only with
+    `overwrite=True`.
+
+    Args:
+        model: a `keras_seq.models.Seq2Seq`.
+        path: str. The version directory, `saved_models/<name>/<version>`.
+        source_tokenizer: optional `keras_seq.text` tokenizer of sources.
+        target_tokenizer: optional tokenizer of targets (both or neither).
+        method: str. `"greedy"` or `"beam"`. Defaults to `"greedy"`.
+        beam_size: int. Defaults to `4`.
+        length_penalty: float. GNMT alpha for beam. Defaults to `0.0`.
+        max_length: int or None. Most generated tokens, EOS included.
+            `None` uses `2 * S + 10`, capped by a Transformer's cache.
+        max_source_length: int or None. Longer sources are truncated.
+            Defaults to a Transformer encoder's `max_length`, else no limit.
+        overwrite: bool. Replace an existing version. Defaults to `False`.
+
+    Returns:
+        The path written.
+
+    Example:
+
+    >>> keras_seq.export.export_saved_model(
+    ...     model, "saved_models/g2p/1", source_tokenizer=chars,
+    ...     target_tokenizer=phonemes, method="beam")
+    """
+    if (source_tokenizer is None) != (target_tokenizer is None):
+        raise ValueError(
+            "Invalid value for arguments `source_tokenizer` and "
+            "`target_tokenizer`. Give both (text signature) or neither. "
+            f"Received: source_tokenizer={source_tokenizer!r}, "
+            f"target_tokenizer={target_tokenizer!r}"
+        )
+    module = ServingModule(
+        model,
+        method=method,
+        beam_size=beam_size,
+        length_penalty=length_penalty,
+        max_length=max_length,
+        max_source_length=max_source_length,
+        source_tokenizer=source_tokenizer,
+        target_tokenizer=target_tokenizer,
+    )
+    functions = module.signatures(
+        ["generate_ids"] + (["text"] if source_tokenizer is not None else [])
+    )
+    signatures = {
+        "generate_ids": functions["generate_ids"],
+        "serving_default": functions.get("text", functions["generate_ids"]),
+    }
+    with atomic_directory(path, overwrite=overwrite) as tmp:
+        tf.saved_model.save(module, tmp, signatures=signatures)
+    return str(path)

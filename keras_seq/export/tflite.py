@@ -1,0 +1,119 @@
+"""Export a Seq2Seq as a builtins-only TFLite (LiteRT) model."""
+
+import numpy as np
+import tensorflow as tf
+
+from keras_seq.export.atomic import atomic_write_bytes
+from keras_seq.export.serving_module import ServingModule
+from keras_seq.export.tflite_ops import assert_builtins_only
+from keras_seq.layers.validation import check_choice
+
+QUANTIZATIONS = (None, "dynamic", "float16", "int8")
+SIGNATURES = ("generate", "encode", "decode_step")
+
+
+def export_tflite(
+    model,
+    path,
+    method="greedy",
+    beam_size=4,
+    length_penalty=0.0,
+    max_length=None,
+    quantization=None,
+    representative_data=None,
+    max_source_length=None,
+    batch_size=None,
+):
+    """Convert `model` and its decode loop to one `.tflite` file.
+
+    The converter is restricted to TFLite builtin ops (no Flex, no custom
+    ops) and the result is checked across all subgraphs, WHILE bodies
+    included, so the stock LiteRT interpreter runs it.
+
+    Signatures:
+        - `generate`: `encoder_ids` int32 `(B, S)`, B and S dynamic, to `ids`
+          int32 `(B, T)`, `lengths` `(B,)` and `scores` `(B,)`, with the
+          whole decoding loop inside. `T` is the longest output (at least 1:
+          LiteRT cannot return an empty tensor); read `lengths`.
+        - `encode`: `encoder_ids` to `memory` `(B, S, D)`, `memory_mask`
+          int32 `(B, S)` and the initial decoder state as `state_*` tensors.
+        - `decode_step`: `ids` int32 `(B,)`, `memory`, `memory_mask` and the
+          `state_*` tensors to `logits` float32 `(B, V)` and the next
+          `state_*` tensors, so an app can drive the loop itself (and put
+          each step on a GPU/NPU delegate, which does not run WHILE).
+          With `max_source_length` and `batch_size` both set, `encode` and
+          `decode_step` have fully static shapes (sources are then padded
+          or truncated to `max_source_length` by the app).
+
+    Bad input gets a defined output: ids outside the vocabulary are read as
+    UNK, long sources are truncated to `max_source_length`, empty sources
+    give empty outputs.
+
+    Args:
+        model: a `keras_seq.models.Seq2Seq`.
+        path: str. The `.tflite` file to write (atomically).
+        method: str. `"greedy"` or `"beam"`. Defaults to `"greedy"`.
+        beam_size: int. Defaults to `4`.
+        length_penalty: float. GNMT alpha for beam. Defaults to `0.0`.
+        max_length: int or None. Most generated tokens, EOS included.
+        quantization: None, `"dynamic"` (int8 weights), `"float16"`
+            (float16 weights) or `"int8"` (int8 weights and activations
+            where supported, calibrated on `representative_data`).
+        representative_data: int array `(N, S)` of source ids; required for
+            `"int8"`.
+        max_source_length: int or None. Longer sources are truncated.
+        batch_size: int or None. Static batch of `encode`/`decode_step`.
+
+    Returns:
+        The sorted list of operator names in the file.
+
+    Example:
+
+    >>> keras_seq.export.export_tflite(model, "g2p.tflite", method="beam",
+    ...                                 quantization="dynamic")
+    """
+    check_choice("quantization", quantization, QUANTIZATIONS)
+    if quantization == "int8" and representative_data is None:
+        raise ValueError(
+            "Invalid value for argument `representative_data`. "
+            "quantization='int8' needs source ids to calibrate on. "
+            "Received: representative_data=None"
+        )
+    module = ServingModule(
+        model,
+        method=method,
+        beam_size=beam_size,
+        length_penalty=length_penalty,
+        max_length=max_length,
+        max_source_length=max_source_length,
+        batch_size=batch_size,
+    )
+    functions = module.signatures(SIGNATURES)
+    # From concrete functions, the converter freezes the weights into
+    # constants, WHILE bodies included (from a SavedModel it leaves
+    # READ_VARIABLE ops there that the interpreter cannot serve).
+    converter = tf.lite.TFLiteConverter.from_concrete_functions(
+        [functions[name] for name in SIGNATURES], module
+    )
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    _configure_quantization(converter, quantization, representative_data)
+    flatbuffer = converter.convert()
+    operators = assert_builtins_only(flatbuffer)
+    atomic_write_bytes(path, flatbuffer)
+    return operators
+
+
+def _configure_quantization(converter, quantization, representative_data):
+    if quantization is None:
+        return
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantization == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    elif quantization == "int8":
+        data = np.asarray(representative_data, dtype=np.int32)
+
+        def samples():
+            for row in data:
+                yield ("generate", {"encoder_ids": row[None, :]})
+
+        converter.representative_dataset = samples
