@@ -3,6 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
+from keras_seq.constants import BOS
 from keras_seq.export.atomic import atomic_write_bytes
 from keras_seq.export.serving_module import ServingModule
 from keras_seq.export.tflite_ops import assert_builtins_only
@@ -96,14 +97,14 @@ def export_tflite(
         [functions[name] for name in SIGNATURES], module
     )
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-    _configure_quantization(converter, quantization, representative_data)
+    _configure_quantization(converter, quantization, representative_data, module)
     flatbuffer = converter.convert()
     operators = assert_builtins_only(flatbuffer)
     atomic_write_bytes(path, flatbuffer)
     return operators
 
 
-def _configure_quantization(converter, quantization, representative_data):
+def _configure_quantization(converter, quantization, representative_data, module):
     if quantization is None:
         return
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -111,9 +112,27 @@ def _configure_quantization(converter, quantization, representative_data):
         converter.target_spec.supported_types = [tf.float16]
     elif quantization == "int8":
         data = np.asarray(representative_data, dtype=np.int32)
+        converter.representative_dataset = lambda: _calibration_samples(
+            module, data
+        )
 
-        def samples():
-            for row in data:
-                yield ("generate", {"encoder_ids": row[None, :]})
 
-        converter.representative_dataset = samples
+def _calibration_samples(module, data, steps=4):
+    """Inputs of all three signatures: each must be calibrated, or the
+    converter keeps a float copy of the weights for the uncalibrated one."""
+    batch = module.batch_size or 1
+    length = module.source_spec().shape[1]
+    for row in data:
+        if length is not None:  # static encode/decode_step shapes
+            row = np.pad(row[:length], (0, max(0, length - len(row))))
+        ids = tf.constant(np.repeat(row[None, :], batch, axis=0))
+        yield ("generate", {"encoder_ids": ids})
+        yield ("encode", {"encoder_ids": ids})
+        encoded = module.encode(ids)
+        inputs = dict(encoded)
+        inputs["ids"] = tf.fill([batch], BOS)
+        for _ in range(steps):
+            yield ("decode_step", dict(inputs))
+            outputs = module.decode_step(inputs)
+            inputs.update({k: v for k, v in outputs.items() if k != "logits"})
+            inputs["ids"] = tf.cast(tf.argmax(outputs["logits"], -1), tf.int32)

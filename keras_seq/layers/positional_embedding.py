@@ -131,9 +131,9 @@ class PositionalEmbedding(keras.layers.Layer):
                 initializer=keras.initializers.RandomNormal(stddev=0.02),
             )
         else:
-            self.position_embeddings = ops.convert_to_tensor(
-                sinusoid_table(self.max_length, self.dim)
-            )
+            # A NumPy constant, turned into a tensor in `call` (a tensor made
+            # here could belong to a graph that is gone by then).
+            self.position_embeddings = sinusoid_table(self.max_length, self.dim)
         self.built = True
 
     def call(self, ids, start_index=0):
@@ -146,7 +146,8 @@ class PositionalEmbedding(keras.layers.Layer):
         # A gather of rows, not keras-hub's position layers: their
         # broadcast_to over dynamic shapes fails in LiteRT's XNNPack delegate.
         positions = start_index + ops.arange(ops.shape(ids)[1], dtype="int32")
-        table = ops.take(self.position_embeddings, positions, axis=0)  # (T, D)
+        table = ops.convert_to_tensor(self.position_embeddings)  # (L, D)
+        table = ops.take(table, positions, axis=0)  # (T, D)
         return x + ops.cast(table, x.dtype)  # (B, T, D)
 
     def compute_mask(self, ids, mask=None):
