@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import keras_seq
 from keras_seq.metrics import MaskedSparseCrossEntropy, SequenceAccuracy, TokenAccuracy
 from keras_seq.models import Seq2Seq, rnn_seq2seq, transformer_seq2seq
 
@@ -126,7 +125,3 @@ def test_bad_input_errors_name_the_argument(copy_task):
     with pytest.raises(Exception, match="max_length"):
         transformer({"encoder_ids": np.ones((1, 9), "int32"),
                      "decoder_ids": np.ones((1, 3), "int32")})
-
-
-def test_special_token_constants():
-    assert (keras_seq.PAD, keras_seq.UNK, keras_seq.BOS, keras_seq.EOS) == (0, 1, 2, 3)
