@@ -1,23 +1,9 @@
-"""Mask helpers shared by the attention layers and encoders."""
+"""The masked softmax shared by the attention layers."""
 
 from keras import ops
 
 # Large enough to zero a softmax entry, small enough for float16's range.
 _NEG = -1e9
-
-
-def merge_masks(*masks):
-    """AND together the given boolean masks, skipping `None`s.
-
-    Returns `None` when every mask is `None`.
-    """
-    result = None
-    for mask in masks:
-        if mask is None:
-            continue
-        mask = ops.cast(mask, "bool")
-        result = mask if result is None else ops.logical_and(result, mask)
-    return result
 
 
 def masked_softmax(scores, mask=None):
