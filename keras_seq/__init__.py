@@ -6,6 +6,7 @@ check_backend()
 
 from keras_seq.constants import BOS, EOS, PAD, UNK  # noqa: E402,F401
 
+from keras_seq import data  # noqa: E402
 from keras_seq import decoders  # noqa: E402
 from keras_seq import decoding  # noqa: E402
 from keras_seq import encoders  # noqa: E402

@@ -1,0 +1,130 @@
+"""From raw text per split to a `Task`: grouping, splitting, tokenizing."""
+
+import numpy as np
+
+from keras_seq.data import _arguments
+from keras_seq.data.pipelines import make_dataset
+from keras_seq.data.task import SPLITS, Task
+
+
+def group_references(pairs):
+    """Group (source, target) pairs by source.
+
+    Args:
+        pairs: iterable of (str, str).
+
+    Returns:
+        `(sources, references)`: the distinct sources in order of first
+        appearance, and for each its distinct targets in order of
+        appearance.
+    """
+    grouped = {}
+    for source, target in pairs:
+        targets = grouped.setdefault(source, [])
+        if target not in targets:
+            targets.append(target)
+    return list(grouped), list(grouped.values())
+
+
+def split_indices(size, validation_fraction, test_fraction, seed):
+    """Split `range(size)` at random into train, validation and test.
+
+    A split asked for (fraction > 0) gets at least one item; each split's
+    indices are sorted, so items keep their original order.
+
+    Returns:
+        dict of split name to a list of indices.
+    """
+    validation_fraction = _arguments.check_fraction(
+        "validation_fraction", validation_fraction
+    )
+    test_fraction = _arguments.check_fraction("test_fraction", test_fraction)
+    if validation_fraction + test_fraction >= 1:
+        raise ValueError(
+            "Invalid values for arguments `validation_fraction` and "
+            "`test_fraction`. Expected a sum below 1, to leave training "
+            f"data. Received: validation_fraction={validation_fraction}, "
+            f"test_fraction={test_fraction}"
+        )
+    n_validation = _split_size(size, validation_fraction)
+    n_test = _split_size(size, test_fraction)
+    if n_validation + n_test >= size:
+        raise ValueError(
+            f"Too little data to split: {size} distinct sources can't give "
+            f"{n_validation} for validation and {n_test} for test and still "
+            "leave some for training. Use more data or smaller "
+            "`validation_fraction`/`test_fraction`."
+        )
+    order = np.random.default_rng(seed).permutation(size)
+    return {
+        "test": sorted(order[:n_test].tolist()),
+        "validation": sorted(order[n_test : n_test + n_validation].tolist()),
+        "train": sorted(order[n_test + n_validation :].tolist()),
+    }
+
+
+def _split_size(size, fraction):
+    return max(1, round(size * fraction)) if fraction > 0 else 0
+
+
+def build_task(
+    name, sources, references, source_tokenizer, target_tokenizer, batch_size,
+    seed, config,
+):
+    """Tokenize the text of each split and wrap the datasets in a `Task`.
+
+    Args:
+        name: str. The task's name.
+        sources: dict of split name to list of str.
+        references: dict of split name to list of lists of str (each
+            source's references, at least one).
+        source_tokenizer: makes encoder ids.
+        target_tokenizer: makes decoder and target ids.
+        batch_size: int. Examples per batch.
+        seed: int. The training shuffle seed.
+        config: dict. Recorded as `Task.config`.
+
+    Returns:
+        A `Task`; see its docstring for what each split holds.
+    """
+    batch_size = _arguments.check_int("batch_size", batch_size, 1)
+    datasets = {}
+    for split in SPLITS:
+        if split == "train":
+            # One example per (source, reference) pair.
+            pairs = [
+                (source, target)
+                for source, targets in zip(sources[split], references[split])
+                for target in targets
+            ]
+        else:
+            # One example per source, in order; its first reference.
+            pairs = [
+                (source, targets[0])
+                for source, targets in zip(sources[split], references[split])
+            ]
+        source_texts = [source for source, _ in pairs]
+        target_texts = [target for _, target in pairs]
+        datasets[split] = make_dataset(
+            source_tokenizer.tokenize(source_texts),  # (N, S)
+            target_tokenizer.tokenize(target_texts, add_bos=True),  # (N, T)
+            target_tokenizer.tokenize(target_texts, add_eos=True),  # (N, T)
+            batch_size=batch_size,
+            shuffle=split == "train",
+            seed=seed,
+            bucket=split == "train",
+        )
+    return Task(
+        name=name,
+        train=datasets["train"],
+        validation=datasets["validation"],
+        test=datasets["test"],
+        source_tokenizer=source_tokenizer,
+        target_tokenizer=target_tokenizer,
+        sources={split: list(sources[split]) for split in SPLITS},
+        references={
+            split: [list(targets) for targets in references[split]]
+            for split in SPLITS
+        },
+        config=dict(config),
+    )

@@ -1,0 +1,49 @@
+"""The `copy` synthetic task."""
+
+from keras_seq.data import _synthetic
+
+
+def copy(num_examples=10000, min_length=1, max_length=20, vocab_size=26, seed=0,
+       batch_size=64):
+    """Copy a random string: "abc" -> "abc".
+
+    The target equals the source: the simplest check that a model can carry
+    a sequence through its encoder and decoder.
+
+    Sources are strings of lowercase letters, lengths drawn uniformly from
+    [`min_length`, `max_length`] and letters uniformly from the first
+    `vocab_size` letters of the alphabet, by a NumPy generator seeded with
+    `seed`. The examples split 80/10/10 in order into train, validation and
+    test (sources may repeat across splits when few distinct strings
+    exist). Both sides use a `CharTokenizer` over exactly those letters.
+
+    Args:
+        num_examples: int. Examples over all splits, at least 10. Defaults
+            to `10000`.
+        min_length: int. Shortest source, at least 1. Defaults to `1`.
+        max_length: int. Longest source. Defaults to `20`.
+        vocab_size: int. How many letters to draw from, 1 to 26 (the
+            tokenizers add the 4 special tokens). Defaults to `26`.
+        seed: int. Seeds the generator and the training shuffle. Defaults
+            to `0`.
+        batch_size: int. Examples per batch. Defaults to `64`.
+
+    Returns:
+        A `keras_seq.data.Task` named `"copy"`.
+
+    Example:
+
+    >>> task = keras_seq.data.copy(num_examples=100, max_length=8)
+    >>> task.sources["test"][0], task.references["test"][0]  # doctest: +SKIP
+    ('cab', ['cab'])
+    """
+    return _synthetic.letters_task(
+        "copy",
+        lambda source: source,
+        num_examples=num_examples,
+        min_length=min_length,
+        max_length=max_length,
+        vocab_size=vocab_size,
+        seed=seed,
+        batch_size=batch_size,
+    )

@@ -1,0 +1,144 @@
+"""tf.data pipelines: token ids to batched `({encoder_ids, decoder_ids}, targets)`."""
+
+import numpy as np
+import tensorflow as tf
+
+from keras_seq.constants import PAD
+from keras_seq.data import _arguments
+
+# Most buckets a pipeline uses; past this many distinct source lengths the
+# boundaries are length quantiles.
+_MAX_BUCKETS = 16
+
+
+def make_dataset(
+    source_ids,
+    decoder_ids,
+    target_ids,
+    batch_size,
+    shuffle=False,
+    seed=0,
+    bucket=True,
+):
+    """Build a batched seq2seq `tf.data.Dataset` from token ids.
+
+    Each element is `({"encoder_ids": [B, S], "decoder_ids": [B, T]},
+    target_ids [B, T])`, int32, padded with PAD (0) per batch, so a batch is
+    only as wide as its longest row. With `bucket=True` examples are grouped
+    by source length (`tf.data.Dataset.bucket_by_sequence_length`, up to 16
+    buckets, one per distinct length or at length quantiles), so rows in a
+    batch have similar lengths and little padding; bucketing reorders
+    examples, so use `bucket=False` where the order must be kept (scoring
+    against references). With `shuffle=True` examples are shuffled (over the
+    whole dataset, reshuffled each epoch) before bucketing; the same `seed`
+    gives the same order. The pipeline ends with `prefetch(AUTOTUNE)`.
+
+    Args:
+        source_ids: the encoder input of each example (source tokens, no
+            BOS/EOS): a list of int sequences, a `tf.RaggedTensor` [N, None],
+            or an int array [N, S] right-padded with PAD.
+        decoder_ids: the decoder input of each example (BOS + target
+            tokens), in one of the same forms.
+        target_ids: the training target of each example (target tokens +
+            EOS), in one of the same forms.
+        batch_size: int. Examples per batch (the last batch of each bucket
+            may be smaller).
+        shuffle: bool. Whether to shuffle examples. Defaults to `False`.
+        seed: int. The shuffle seed. Defaults to `0`.
+        bucket: bool. Whether to batch examples of similar source length
+            together. Defaults to `True`.
+
+    Returns:
+        A `tf.data.Dataset` of `({"encoder_ids", "decoder_ids"}, target_ids)`.
+
+    Example:
+
+    >>> ds = keras_seq.data.make_dataset(
+    ...     [[5, 6], [7]], [[2, 6, 5], [2, 7]], [[6, 5, 3], [7, 3]],
+    ...     batch_size=2, bucket=False)
+    >>> inputs, target = next(iter(ds))
+    >>> inputs["encoder_ids"].numpy().tolist()
+    [[5, 6], [7, 0]]
+    >>> target.numpy().tolist()
+    [[6, 5, 3], [7, 3, 0]]
+    """
+    batch_size = _arguments.check_int("batch_size", batch_size, 1)
+    seed = _arguments.check_int("seed", seed, 0)
+    columns = {
+        "source_ids": _as_ragged(source_ids, "source_ids"),
+        "decoder_ids": _as_ragged(decoder_ids, "decoder_ids"),
+        "target_ids": _as_ragged(target_ids, "target_ids"),
+    }
+    counts = {name: int(ids.nrows()) for name, ids in columns.items()}
+    if len(set(counts.values())) > 1:
+        raise ValueError(
+            "Arguments `source_ids`, `decoder_ids` and `target_ids` must hold "
+            f"the same number of examples. Received: {counts}"
+        )
+    size = counts["source_ids"]
+    source_lengths = columns["source_ids"].row_lengths().numpy()
+
+    ds = tf.data.Dataset.from_tensor_slices(
+        (columns["source_ids"], columns["decoder_ids"], columns["target_ids"])
+    )
+    ds = ds.map(
+        lambda s, d, t: ({"encoder_ids": s, "decoder_ids": d}, t),
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True,
+    )
+    if shuffle and size > 1:
+        ds = ds.shuffle(size, seed=seed, reshuffle_each_iteration=True)
+    boundaries = _bucket_boundaries(source_lengths) if bucket else []
+    if boundaries:
+        ds = ds.bucket_by_sequence_length(
+            element_length_func=lambda x, y: tf.shape(x["encoder_ids"])[0],
+            bucket_boundaries=boundaries,
+            bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
+            padding_values=PAD,
+        )
+    else:
+        ds = ds.padded_batch(batch_size, padding_values=PAD)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _bucket_boundaries(lengths):
+    """Bucket boundaries for source lengths: [b0, b1, ...], increasing."""
+    if lengths.size == 0:
+        return []
+    distinct = np.unique(lengths)
+    if distinct.size > _MAX_BUCKETS:
+        quantiles = np.linspace(0, 1, _MAX_BUCKETS + 1)[1:-1]
+        distinct = np.unique(np.quantile(lengths, quantiles, method="higher"))
+    # Bucket i holds lengths in [b_{i-1}, b_i); the smallest length needs
+    # no boundary of its own.
+    return [int(b) for b in distinct if b > lengths.min()]
+
+
+def _as_ragged(ids, name):
+    """Convert ids (lists, ragged or padded) to an int32 RaggedTensor [N, None]."""
+    if isinstance(ids, tf.RaggedTensor):
+        ragged = ids
+    elif isinstance(ids, (list, tuple)) and all(
+        isinstance(row, (list, tuple, np.ndarray)) for row in ids
+    ):
+        rows = [np.asarray(row, dtype=np.int64).reshape(-1) for row in ids]
+        values = np.concatenate(rows) if rows else np.zeros([0], np.int64)
+        ragged = tf.RaggedTensor.from_row_lengths(
+            values, [len(row) for row in rows]
+        )
+    else:
+        dense = tf.convert_to_tensor(ids)
+        if dense.shape.rank != 2:
+            raise ValueError(
+                f"Invalid value for argument `{name}`. Expected a list of int "
+                "sequences, a tf.RaggedTensor [N, None] or a padded int "
+                f"array [N, S]. Received: {name}.shape={dense.shape}"
+            )
+        ragged = tf.RaggedTensor.from_tensor(dense, padding=PAD)
+    if ragged.shape.rank != 2 or not ragged.dtype.is_integer:
+        raise ValueError(
+            f"Invalid value for argument `{name}`. Expected integer token ids "
+            f"of rank 2 [N, None]. Received: {name} with shape "
+            f"{ragged.shape} and dtype {ragged.dtype.name}"
+        )
+    return tf.cast(ragged, tf.int32)

@@ -1,0 +1,68 @@
+"""make_dataset: structure, bucketing, seeded shuffling."""
+
+import numpy as np
+import pytest
+
+import keras_seq.data
+from keras_seq.constants import BOS, EOS
+
+
+def mixed_examples(n=400, seed=0):
+    """Sources of lengths 1..40 at random; targets = source + 1 token."""
+    rng = np.random.default_rng(seed)
+    sources = [list(rng.integers(4, 20, rng.integers(1, 41))) for _ in range(n)]
+    decoder = [[BOS] + s for s in sources]
+    target = [s + [EOS] for s in sources]
+    return sources, decoder, target
+
+
+def widths(dataset):
+    return [int(x["encoder_ids"].shape[1]) for x, _ in dataset]
+
+
+def test_structure_and_padding():
+    ds = keras_seq.data.make_dataset(
+        [[5, 6], [7]], np.array([[2, 6, 5], [2, 7, 0]]), [[6, 5, 3], [7, 3]],
+        batch_size=2, bucket=False,
+    )
+    (inputs, target), = list(ds)
+    assert inputs["encoder_ids"].dtype.name == "int32"
+    assert inputs["encoder_ids"].numpy().tolist() == [[5, 6], [7, 0]]
+    assert inputs["decoder_ids"].numpy().tolist() == [[2, 6, 5], [2, 7, 0]]
+    assert target.numpy().tolist() == [[6, 5, 3], [7, 3, 0]]
+
+
+def test_bucketing_groups_similar_lengths():
+    examples = mixed_examples()
+    plain = keras_seq.data.make_dataset(*examples, batch_size=16, bucket=False)
+    bucketed = keras_seq.data.make_dataset(*examples, batch_size=16, shuffle=True)
+    assert sum(len(x["encoder_ids"]) for x, _ in bucketed) == 400
+    assert np.mean(widths(bucketed)) < 0.75 * np.mean(widths(plain))
+    for x, _ in bucketed:  # rows in a batch have similar lengths
+        lengths = (x["encoder_ids"].numpy() != 0).sum(axis=1)
+        assert lengths.max() - lengths.min() <= 5
+
+
+def test_shuffle_is_seeded():
+    examples = mixed_examples(100)
+
+    def first_column(seed):
+        ds = keras_seq.data.make_dataset(
+            *examples, batch_size=8, shuffle=True, seed=seed, bucket=False
+        )
+        return np.concatenate([x["encoder_ids"][:, 0].numpy() for x, _ in ds])
+
+    assert (first_column(7) == first_column(7)).all()
+    assert (first_column(7) != first_column(8)).any()
+    unshuffled = keras_seq.data.make_dataset(*examples, batch_size=8, bucket=False)
+    in_order = np.concatenate([x["encoder_ids"][:, 0].numpy() for x, _ in unshuffled])
+    assert in_order.tolist() == [s[0] for s in examples[0]]
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="same number of examples"):
+        keras_seq.data.make_dataset([[4]], [[2, 4]], [[4, 3], [5, 3]], batch_size=2)
+    with pytest.raises(ValueError, match="`batch_size`"):
+        keras_seq.data.make_dataset([[4]], [[2, 4]], [[4, 3]], batch_size=0)
+    with pytest.raises(ValueError, match="`source_ids`"):
+        keras_seq.data.make_dataset(np.zeros([2, 2, 2]), [[2]], [[3]], batch_size=1)
