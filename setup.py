@@ -24,13 +24,16 @@ setup(
         # Plots (attention heatmaps, accuracy by length) and corpus BLEU.
         "matplotlib>=3.8",
         "sacrebleu>=2.4",
+        # keras-seq train writes TensorBoard logs (tf.summary needs it).
+        "tensorboard>=2.20",
+        # Runs .tflite files for `keras-seq predict model.tflite`.
+        "ai-edge-litert>=2.0",
     ],
     entry_points={"console_scripts": ["keras-seq=keras_seq.cli:main"]},
     extras_require={
         "dev": [
             "pytest>=8",
             "hypothesis>=6",
-            "ai-edge-litert>=2.0",
             "tensorflow-serving-api>=2.21,<2.22",
         ],
     },

@@ -1,0 +1,43 @@
+"""The `keras-seq` command: train, evaluate, predict, export."""
+
+import argparse
+import os
+import sys
+
+from keras_seq.cli.errors import CLIError
+
+
+def build_parser():
+    from keras_seq.cli import evaluate, export, predict, train
+
+    parser = argparse.ArgumentParser(
+        prog="keras-seq", description="Train, evaluate, run and export seq2seq models.")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for module in (train, evaluate, predict, export):
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv=None):
+    """Entry point; user errors print one line on stderr and exit with 2."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.run(args)
+    except CLIError as e:
+        print(f"keras-seq: error: {e}", file=sys.stderr)
+        return 2
+    except (ValueError, OSError) as e:  # bad data, unreadable files
+        message = str(e).strip().splitlines()
+        print(f"keras-seq: error: {message[0] if message else type(e).__name__}",
+              file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("keras-seq: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,18 @@
+"""Decode a list of strings with a Keras model and its tokenizers."""
+
+import numpy as np
+
+
+def decode_texts(model, source_tokenizer, target_tokenizer, texts, method="greedy",
+                 beam_size=4, max_length=None, batch_size=256):
+    """Return (outputs: list[str], scores: np.ndarray) for `texts`."""
+    outputs, scores = [], []
+    for start in range(0, len(texts), batch_size):
+        chunk = texts[start : start + batch_size]
+        ids = source_tokenizer.tokenize(chunk)
+        result = model.generate(ids, method=method, beam_size=beam_size,
+                                max_length=max_length)
+        decoded = target_tokenizer.detokenize(result["ids"], result["lengths"])
+        outputs += [t.decode("utf-8") for t in decoded.numpy()]
+        scores.append(result["scores"].numpy())
+    return outputs, (np.concatenate(scores) if scores else np.zeros(0, "float32"))

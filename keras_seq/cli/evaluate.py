@@ -1,0 +1,71 @@
+"""`keras-seq evaluate`: score a run on a split; table, JSON, length plot."""
+
+import os
+
+from keras_seq.cli import run_directory as rd
+from keras_seq.cli.decode_texts import decode_texts
+from keras_seq.cli.errors import CLIError
+
+TEXT_TASKS = ("files", "tsv")
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser("evaluate", help="score a trained run on a split")
+    p.add_argument("run_dir")
+    p.add_argument("--split", default="test", choices=("train", "validation", "test"))
+    p.add_argument("--method", default="greedy", choices=("greedy", "beam"))
+    p.add_argument("--beam-size", type=int, default=4)
+    p.add_argument("--by-length", action="store_true",
+                   help="also break scores down by source length, with a PNG plot")
+    p.set_defaults(run=run)
+
+
+def score(config, sources, predictions, references, by_length=False):
+    """The metrics of a split, as a dict (and by-length rows)."""
+    from keras_seq import metrics
+
+    symbols = config["tokenizers"]["target"]["class_name"] != "CharTokenizer"
+    unit = "symbols" if symbols else "chars"
+    results = {
+        "count": len(sources),
+        "exact_match": 100.0 * metrics.exact_match(predictions, references),
+        "wer": metrics.word_error_rate(predictions, references),
+        ("per" if symbols else "cer"): metrics.token_error_rate(
+            predictions, references, tokenize=unit),
+    }
+    if config["task"] in TEXT_TASKS:
+        results["bleu"] = metrics.corpus_bleu(predictions, references)
+    rows = None
+    if by_length:
+        rows = metrics.by_length(sources, predictions, references, tokenize="chars",
+                                 target_tokenize=unit)
+    return results, rows
+
+
+def run(args):
+    from keras_seq import metrics, viz
+    from keras_seq.data import load_task
+
+    config, model, source_tokenizer, target_tokenizer = rd.load_run(args.run_dir)
+    task = load_task(config["task"], **config["task_options"])
+    sources = task.sources[args.split]
+    references = task.references[args.split]
+    if not sources:
+        raise CLIError(f"the {args.split} split of this run is empty")
+    predictions, _ = decode_texts(model, source_tokenizer, target_tokenizer, sources,
+                                  method=args.method, beam_size=args.beam_size)
+    results, rows = score(config, sources, predictions, references, args.by_length)
+    results.update(split=args.split, method=args.method)
+    print(metrics.format_table([{"metric": k, "value": v} for k, v in results.items()]))
+    report = {"split": args.split, "method": args.method, "metrics": results}
+    if rows is not None:
+        print()
+        print(metrics.format_table(rows))
+        plot = os.path.join(args.run_dir, "accuracy_by_length.png")
+        viz.plot_length_curve(
+            {config["model"]["model"]: ([row["bucket"] for row in rows],
+                                        [row["exact_match"] for row in rows])},
+            plot, xlabel="source length (characters)", ylabel="exact match")
+        report["by_length"] = rows
+        print(f"\nwrote {plot}")
+    rd.write_json(os.path.join(args.run_dir, "metrics.json"), report)

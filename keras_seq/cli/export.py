@@ -1,0 +1,52 @@
+"""`keras-seq export`: a run to a SavedModel or a .tflite file."""
+
+import os
+
+from keras_seq.cli import run_directory as rd
+from keras_seq.cli.errors import CLIError
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser("export", help="export a run for serving")
+    p.add_argument("run_dir")
+    p.add_argument("--format", required=True, choices=("savedmodel", "tflite"))
+    p.add_argument("--method", default="greedy", choices=("greedy", "beam"))
+    p.add_argument("--beam-size", type=int, default=4)
+    p.add_argument("--quantization", choices=("dynamic", "float16", "int8"))
+    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--out", required=True,
+                   help="saved_models/NAME/VERSION, or a path ending in .tflite")
+    p.set_defaults(run=run)
+
+
+def run(args):
+    from keras_seq.export import export_saved_model, export_tflite
+
+    config, model, source_tokenizer, target_tokenizer = rd.load_run(args.run_dir)
+    if args.format == "savedmodel":
+        if args.quantization:
+            raise CLIError("--quantization applies to --format tflite only")
+        try:
+            export_saved_model(model, args.out, source_tokenizer=source_tokenizer,
+                               target_tokenizer=target_tokenizer, method=args.method,
+                               beam_size=args.beam_size, overwrite=args.overwrite)
+        except FileExistsError as e:
+            raise CLIError(str(e)) from None
+        print(f"wrote SavedModel {args.out}")
+        return
+    if not args.out.endswith(".tflite"):
+        raise CLIError(f"--out for --format tflite must end in .tflite: {args.out}")
+    if os.path.exists(args.out) and not args.overwrite:
+        raise CLIError(f"{args.out} exists; pass --overwrite to replace it")
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    representative = None
+    if args.quantization == "int8":
+        representative = source_tokenizer.tokenize(
+            config.get("calibration_sources") or ["a"]).numpy()
+    export_tflite(model, args.out, method=args.method, beam_size=args.beam_size,
+                  quantization=args.quantization, representative_data=representative)
+    stem = args.out[: -len(".tflite")]
+    for side, tokenizer in (("source", source_tokenizer), ("target", target_tokenizer)):
+        tokenizer.save_vocabulary(f"{stem}.{rd.VOCABS[side]}")
+    rd.write_json(stem + ".tokenizers.json", config["tokenizers"])
+    print(f"wrote {args.out} (and its vocabularies beside it)")

@@ -1,0 +1,124 @@
+"""Reading and writing a training run directory (runs/NAME/).
+
+Layout:
+    config.json           task, model and training options (written first)
+    source_vocab.txt      the tokenizers' vocabularies, one token per line
+    target_vocab.txt
+    model.keras           the trained model (written at the end of training)
+    backup/               keras.callbacks.BackupAndRestore state (resume)
+    logs/                 TensorBoard logs
+    metrics.json          written by `keras-seq evaluate`
+Every file is written atomically (temporary file, then rename).
+"""
+
+import json
+import os
+import tempfile
+
+import keras
+
+from keras_seq.cli.errors import CLIError
+
+CONFIG = "config.json"
+MODEL = "model.keras"
+VOCABS = {"source": "source_vocab.txt", "target": "target_vocab.txt"}
+
+
+def write_json(path, data):
+    """Write `data` as JSON to `path` atomically."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2, sort_keys=True)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def read_json(path, what):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise CLIError(f"{what} not found: {path}") from None
+    except (ValueError, UnicodeDecodeError) as e:
+        raise CLIError(f"{what} is not valid JSON: {path} ({e})") from None
+
+
+def tokenizer_spec(tokenizer):
+    """The tokenizer's class and options, without its vocabulary."""
+    spec = keras.saving.serialize_keras_object(tokenizer)
+    spec["config"] = {k: v for k, v in spec["config"].items() if k != "vocabulary"}
+    return spec
+
+
+def save_tokenizers(run, source_tokenizer, target_tokenizer):
+    """Vocabulary files plus the class/options to rebuild each tokenizer."""
+    specs = {}
+    for side, tokenizer in (("source", source_tokenizer), ("target", target_tokenizer)):
+        tokenizer.save_vocabulary(os.path.join(run, VOCABS[side]))
+        specs[side] = tokenizer_spec(tokenizer)
+    return specs
+
+
+def load_tokenizer(spec, vocabulary_path):
+    """Rebuild a tokenizer from its spec and vocabulary file."""
+    try:
+        with open(vocabulary_path, encoding="utf-8") as f:
+            vocabulary = f.read().split("\n")
+    except FileNotFoundError:
+        raise CLIError(f"vocabulary file not found: {vocabulary_path}") from None
+    except UnicodeDecodeError:
+        raise CLIError(f"vocabulary file is not UTF-8: {vocabulary_path}") from None
+    if vocabulary and vocabulary[-1] == "":
+        vocabulary = vocabulary[:-1]
+    spec = {**spec, "config": {**spec["config"], "vocabulary": vocabulary}}
+    try:
+        return keras.saving.deserialize_keras_object(spec)
+    except Exception as e:
+        raise CLIError(f"cannot rebuild tokenizer from {vocabulary_path}: {e}") from None
+
+
+def load_config(run):
+    """The run's config.json; a clear error for a missing or foreign folder."""
+    if not os.path.isdir(run):
+        raise CLIError(f"run directory not found: {run}")
+    config = read_json(os.path.join(run, CONFIG), "run config")
+    if not isinstance(config, dict) or config.get("kind") != "keras_seq run":
+        raise CLIError(f"{run} is not a keras-seq run directory (foreign config.json)")
+    return config
+
+
+def load_run(run):
+    """(config, model, source_tokenizer, target_tokenizer) of a finished run."""
+    config = load_config(run)
+    path = os.path.join(run, MODEL)
+    if not os.path.exists(path):
+        raise CLIError(f"{run} has no {MODEL}: training has not finished")
+    try:
+        model = keras.saving.load_model(path)
+    except Exception as e:
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise CLIError(f"cannot load {path}: corrupt or foreign model file ({reason})") from None
+    tokenizers = [
+        load_tokenizer(config["tokenizers"][side], os.path.join(run, VOCABS[side]))
+        for side in ("source", "target")
+    ]
+    return config, model, tokenizers[0], tokenizers[1]
+
+
+def save_model(model, run):
+    """Save model.keras atomically."""
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".keras", dir=run)
+    os.close(fd)
+    try:
+        model.save(tmp)
+        os.replace(tmp, os.path.join(run, MODEL))
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
