@@ -1,5 +1,6 @@
 # keras_seq: `make demo` trains and shows a model; `make test` runs the suite.
 # Both create the virtual environment and install the package when needed.
+# `make demo DEMO_MINUTES=60` trains longer.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -7,6 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export KERAS_BACKEND := tensorflow
+DEMO_MINUTES ?= 10
 
 .PHONY: install demo test clean
 
@@ -19,7 +21,7 @@ $(STAMP): setup.py
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(PY) examples/copy_task.py
+	$(PY) examples/g2p_cmudict.py --minutes $(DEMO_MINUTES)
 
 test: $(STAMP)
 	$(PY) -m pytest tests
