@@ -1,0 +1,439 @@
+"""Decode latency of every model family: `generate`, SavedModel and LiteRT.
+
+For each family (plain LSTM, Bahdanau LSTM, Luong GRU, Transformer) the
+script trains a small model briefly on a reverse task (so that it emits EOS
+where a real model would), then decodes the same sources greedily and with
+beam search (4 beams) through:
+
+    generate     `model.generate` (the compiled `tf.function`)
+    savedmodel   the `generate_ids` signature of the reloaded SavedModel
+    litert       the `generate` signature of the float `.tflite`
+    litert-dyn   the same, dynamic-range quantized (int8 weights)
+
+at batch 1 (each source at its own length) and batch 32 (consecutive sources
+padded to the longest of the batch), and prints sentences per second with
+the ratio to `generate` at the same batch size. A second table times the
+Transformer per generated token at fixed output lengths (EOS suppressed) to
+show that the key/value cache keeps each step's cost flat.
+
+    python benchmarks/decode_latency.py --quick            # smoke run
+    python benchmarks/decode_latency.py --write docs/benchmarks.md
+
+Exports go to a temporary directory, never into the repository.
+"""
+
+import argparse
+import datetime
+import importlib.metadata
+import os
+import platform
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from ai_edge_litert.interpreter import Interpreter  # noqa: E402
+
+import keras_seq  # noqa: E402
+from keras_seq.constants import BOS, EOS  # noqa: E402
+
+VOCAB = 30  # ids 4..29 are symbols
+MIN_LENGTH, MAX_LENGTH = 5, 20  # source lengths
+TRAIN_EXAMPLES = 4096
+BEAM_SIZE = 4
+BATCH_SIZES = (1, 32)
+RUNTIMES = ("generate", "savedmodel", "litert", "litert-dyn")
+CACHE_LENGTHS = (8, 16, 32, 64)  # output lengths; the cache holds 64
+
+
+def _rnn(cell, attention):
+    return keras_seq.models.rnn_seq2seq(
+        VOCAB, VOCAB, cell=cell, units=128, attention=attention
+    )
+
+
+def _transformer():
+    return keras_seq.models.transformer_seq2seq(
+        VOCAB, VOCAB, num_layers=2, dim=128, num_heads=4, ff_dim=256, max_length=64
+    )
+
+
+# family: (builder, Adam learning rate, epochs); about 2-3 minutes of training.
+FAMILIES = {
+    "rnn": (lambda: _rnn("lstm", None), 1e-2, 4),
+    "bahdanau": (lambda: _rnn("lstm", "bahdanau"), 1e-2, 3),
+    "luong": (lambda: _rnn("gru", "luong"), 1e-3, 5),
+    "transformer": (_transformer, 1e-3, 5),
+}
+
+
+def reverse_task(n, seed):
+    """Sources of 5-20 symbols; targets are the reversed source, then EOS."""
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(MIN_LENGTH, MAX_LENGTH + 1, n)
+    source = np.zeros((n, MAX_LENGTH), "int32")
+    decoder_in = np.zeros((n, MAX_LENGTH + 1), "int32")
+    target = np.zeros((n, MAX_LENGTH + 1), "int32")
+    for i, length in enumerate(lengths):
+        symbols = rng.integers(4, VOCAB, length)
+        source[i, :length] = symbols
+        decoder_in[i, 0] = BOS
+        decoder_in[i, 1 : length + 1] = symbols[::-1]
+        target[i, :length] = symbols[::-1]
+        target[i, length] = EOS
+    return source, decoder_in, target, lengths
+
+
+def make_batches(source, lengths, batch_size):
+    """Consecutive sources, each batch cut to its longest source."""
+    batches = []
+    for start in range(0, len(source), batch_size):
+        width = lengths[start : start + batch_size].max()
+        batches.append(np.ascontiguousarray(source[start : start + batch_size, :width]))
+    return batches
+
+
+def train(name, epochs):
+    builder, learning_rate, default_epochs = FAMILIES[name]
+    keras.utils.set_random_seed(0)
+    model = builder()
+    model.compile(
+        keras.optimizers.Adam(learning_rate, clipnorm=1.0),
+        keras_seq.metrics.MaskedSparseCrossEntropy(),
+    )
+    source, decoder_in, target, _ = reverse_task(TRAIN_EXAMPLES, seed=0)
+    start = time.perf_counter()
+    history = model.fit(
+        {"encoder_ids": source, "decoder_ids": decoder_in},
+        target,
+        batch_size=64,
+        epochs=epochs or default_epochs,
+        verbose=0,
+    )
+    return model, time.perf_counter() - start, history.history["loss"][-1]
+
+
+def runners(model, method, workdir, threads):
+    """One callable per runtime: int32 (B, S) array -> (ids, lengths) arrays."""
+    options = dict(method=method, beam_size=BEAM_SIZE)
+    saved_path = os.path.join(workdir, f"saved_{method}")
+    keras_seq.export.export_saved_model(model, saved_path, **options)
+    signature = tf.saved_model.load(saved_path).signatures["generate_ids"]
+
+    def from_tf(out):
+        return out["ids"].numpy(), out["lengths"].numpy()
+
+    def litert(quantization):
+        path = os.path.join(workdir, f"{method}_{quantization}.tflite")
+        keras_seq.export.export_tflite(model, path, quantization=quantization, **options)
+        runner = Interpreter(path, num_threads=threads).get_signature_runner("generate")
+
+        def run(ids):
+            out = runner(encoder_ids=ids)
+            return out["ids"], out["lengths"]
+
+        return run
+
+    return {
+        "generate": lambda ids: from_tf(model.generate(ids, **options)),
+        "savedmodel": lambda ids: from_tf(signature(encoder_ids=tf.constant(ids))),
+        "litert": litert(None),
+        "litert-dyn": litert("dynamic"),
+    }
+
+
+def time_runtimes(run, batches):
+    """Sentences per second of each runtime over `batches`, and its outputs.
+
+    The runtimes take turns batch by batch, so a load change on a shared
+    machine hits all of them alike; each is warmed up by one call first.
+    """
+    for call in run.values():
+        call(batches[0])
+    seconds = dict.fromkeys(run, 0.0)
+    outputs = {runtime: [] for runtime in run}
+    for batch in batches:
+        for runtime, call in run.items():
+            start = time.perf_counter()
+            ids, lengths = call(batch)
+            seconds[runtime] += time.perf_counter() - start
+            outputs[runtime] += [tuple(ids[i, :n]) for i, n in enumerate(lengths)]
+    sentences = sum(len(batch) for batch in batches)
+    return {runtime: sentences / seconds[runtime] for runtime in run}, outputs
+
+
+def bench_family(name, model, source, lengths, workdir, threads):
+    """Rows of (family, method, runtime, {batch: (sent/s, ratio, agree)})."""
+    rows = []
+    for method in ("greedy", "beam"):
+        run = runners(model, method, os.path.join(workdir, name), threads)
+        results = {runtime: {} for runtime in RUNTIMES}
+        for batch_size in BATCH_SIZES:
+            speed, outputs = time_runtimes(run, make_batches(source, lengths, batch_size))
+            reference = outputs["generate"]
+            for runtime in RUNTIMES:
+                agree = np.mean([a == b for a, b in zip(outputs[runtime], reference)])
+                ratio = speed[runtime] / speed["generate"]
+                results[runtime][batch_size] = (speed[runtime], ratio, agree)
+        rows.extend((name, method, runtime, results[runtime]) for runtime in RUNTIMES)
+    return rows
+
+
+def quality(model, source, lengths):
+    """Exact-match rate, mean length error and mean length of greedy output."""
+    out = model.generate(source, method="greedy")
+    ids, got = out["ids"].numpy(), out["lengths"].numpy()
+    exact = np.mean(
+        [
+            got[i] == n and np.array_equal(ids[i, :n], source[i, :n][::-1])
+            for i, n in enumerate(lengths)
+        ]
+    )
+    return exact, np.mean(np.abs(got - lengths)), np.mean(got)
+
+
+def cache_table(source, repeats):
+    """Best-of-`repeats` ms per call of an untrained Transformer that never ends."""
+    model = FAMILIES["transformer"][0]()
+    model.build()
+    bias = model.decoder.output_projection.bias
+    value = keras.ops.convert_to_numpy(bias)
+    value[EOS] = -1e4  # never emit EOS: every output has `max_length` tokens
+    bias.assign(value)
+    rows = []
+    for max_length in CACHE_LENGTHS:
+        row = [max_length]
+        for batch_size in BATCH_SIZES:
+            ids = np.ascontiguousarray(source[:batch_size])
+            out = model.generate(ids, max_length=max_length)  # warm-up (traces)
+            assert int(out["lengths"].numpy().min()) == max_length
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                model.generate(ids, max_length=max_length)["ids"].numpy()
+                times.append(1000 * (time.perf_counter() - start))
+            row.append(min(times))
+        rows.append(row)
+    return rows
+
+
+def marginal(cache_rows, column):
+    """ms per extra token between successive output lengths."""
+    return [
+        (b[column] - a[column]) / (b[0] - a[0])
+        for a, b in zip(cache_rows, cache_rows[1:])
+    ]
+
+
+def results_markdown(rows):
+    lines = [
+        "| family | method | runtime | batch 1 sent/s | vs generate | agree "
+        "| batch 32 sent/s | vs generate | agree |",
+        "|---|---|---|--:|--:|--:|--:|--:|--:|",
+    ]
+    for family, method, runtime, by_batch in rows:
+        cells = []
+        for batch_size in BATCH_SIZES:
+            speed, ratio, agree = by_batch[batch_size]
+            cells += [f"{speed:.1f}", f"{ratio:.2f}x", f"{agree:.0%}"]
+        lines.append(f"| {family} | {method} | {runtime} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def goals_markdown(rows, cache_rows):
+    """The two goals of the benchmark, checked against the measurements."""
+    speed = {(f, m, r): b for f, m, r, b in rows}
+    lines = [
+        "| family | method | LiteRT float / SavedModel, batch 1 "
+        "| LiteRT dynamic / SavedModel, batch 1 |",
+        "|---|---|--:|--:|",
+    ]
+    ratios = []
+    for family, method, runtime, _ in rows:
+        if runtime != "generate":
+            continue
+        saved = speed[(family, method, "savedmodel")][1][0]
+        pair = [speed[(family, method, r)][1][0] / saved for r in RUNTIMES[2:]]
+        ratios += pair
+        lines.append(f"| {family} | {method} | {pair[0]:.1f}x | {pair[1]:.1f}x |")
+    met = "met" if min(ratios) >= 2 else "NOT met"
+    lines.append(
+        f"\nGoal 1, LiteRT at batch 1 at least 2x the SavedModel on CPU: **{met}** "
+        f"(lowest ratio {min(ratios):.1f}x, highest {max(ratios):.1f}x)."
+    )
+    if cache_rows:
+        lines.append("\n" + flatness_sentence(cache_rows))
+    return "\n".join(lines)
+
+
+def flatness_sentence(cache_rows):
+    """Does the time per token grow from the second-shortest to the longest output?
+
+    The shortest output is left out: the encoder's fixed cost dominates it.
+    """
+    parts, verdicts = [], []
+    (short, *short_times), (long, *long_times) = cache_rows[1], cache_rows[-1]
+    for batch_size, a, b in zip(BATCH_SIZES, short_times, long_times):
+        ratio = (b / long) / (a / short)
+        verdicts.append(ratio <= 1.5)
+        parts.append(
+            f"batch {batch_size}: {a / short:.2f} ms/token at {short} tokens, "
+            f"{b / long:.2f} at {long}, ratio {ratio:.2f}"
+        )
+    met = "met" if all(verdicts) else "NOT met"
+    return (
+        "Goal 2, the Transformer's time per generated token flat in the output "
+        f"length: **{met}** (criterion: ms/token at {long} tokens at most 1.5x that "
+        f"at {short}; decoding without a cache, which reruns the decoder over the "
+        "whole prefix at every step, would grow with the length; "
+        + "; ".join(parts)
+        + ")."
+    )
+
+
+def cache_markdown(cache_rows):
+    lines = [
+        "| output tokens | batch 1 ms | ms/token | marginal ms/token "
+        "| batch 32 ms | ms/token | marginal ms/token |",
+        "|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    slopes = [[None] + marginal(cache_rows, c) for c in range(1, len(BATCH_SIZES) + 1)]
+    for i, (length, *times) in enumerate(cache_rows):
+        cells = []
+        for t, column in zip(times, slopes):
+            extra = "" if column[i] is None else f"{column[i]:.2f}"
+            cells += [f"{t:.1f}", f"{t / length:.2f}", extra]
+        lines.append(f"| {length} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def machine_markdown(threads):
+    def first(path, key):
+        with open(path) as f:
+            return next((l.split(":", 1)[1].strip() for l in f if l.startswith(key)), "?")
+
+    ram = int(first("/proc/meminfo", "MemTotal").split()[0]) / 2**20
+    version = importlib.metadata.version
+    return "\n".join(
+        [
+            f"- CPU: {first('/proc/cpuinfo', 'model name')}, {os.cpu_count()} cores, "
+            f"{ram:.0f} GiB RAM, load average {os.getloadavg()[0]:.1f} at the start",
+            f"- Python {platform.python_version()}, TensorFlow {tf.__version__}, "
+            f"Keras {keras.__version__}, ai-edge-litert {version('ai-edge-litert')} "
+            f"(num_threads={threads})",
+            f"- Date: {datetime.date.today().isoformat()}",
+            f"- Command: `python {' '.join(sys.argv)}`",
+        ]
+    )
+
+
+def report(n, machine, quality_lines, rows, cache_rows, minutes):
+    sections = [
+        "# Decode latency",
+        "Written by `benchmarks/decode_latency.py` (rerun it to refresh; a `## Notes` "
+        f"section at the end is kept). {n} reverse-task sources of {MIN_LENGTH}-"
+        f"{MAX_LENGTH} symbols (vocabulary {VOCAB}), the same sources for every "
+        "runtime: batch 1 feeds each source at its own length, batch 32 pads "
+        "consecutive sources to the longest of the batch. Beam search uses 4 beams; "
+        "`max_length` is the default (`2 * S + 10`). `agree` is the share of sources "
+        "whose output ids equal `generate`'s at the same batch size. Times exclude "
+        "export and one warm-up call and include moving arrays in and out; the "
+        "runtimes take turns batch by batch so that load from other processes "
+        "hits them alike. TensorFlow uses its default thread pools, LiteRT its "
+        "default interpreter (XNNPACK, one thread unless `--threads`). "
+        f"Whole run: {minutes:.1f} minutes; load average at the end "
+        f"{os.getloadavg()[0]:.1f}.",
+        "## Machine",
+        machine,
+        "## Models (trained briefly so that outputs have realistic lengths)",
+        "\n".join(quality_lines),
+        "## Sentences per second",
+        results_markdown(rows),
+        "## Goals",
+        goals_markdown(rows, cache_rows),
+    ]
+    if cache_rows:
+        sections += [
+            "## Transformer time per generated token",
+            "An untrained Transformer of the same size (a 64-position cache; the "
+            "task's longest target is 21 tokens) with EOS suppressed, so every "
+            "output has exactly the given length; greedy `generate`, the best of "
+            "7 calls (2 with `--quick`). The marginal cost is the extra time per "
+            "extra token from the row above.",
+            cache_markdown(cache_rows),
+        ]
+    return "\n\n".join(sections) + "\n"
+
+
+def write_report(path, text):
+    """Write `text` to `path`, keeping a hand-written `## Notes` section."""
+    if os.path.exists(path):
+        with open(path) as f:
+            old = f.read()
+        if "\n## Notes" in old:
+            text += old[old.index("\n## Notes") :]
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--families", default=",".join(FAMILIES), help="comma-separated")
+    parser.add_argument("--sources", type=int, default=256, help="sources to decode")
+    parser.add_argument("--quick", action="store_true", help="32 sources, 1 epoch")
+    parser.add_argument("--threads", type=int, default=1, help="LiteRT num_threads")
+    parser.add_argument("--write", metavar="PATH", help="also write the report here")
+    args = parser.parse_args(argv)
+    families = [f.strip() for f in args.families.split(",") if f.strip()]
+    unknown = sorted(set(families) - set(FAMILIES))
+    if unknown or not families or args.sources < 1:
+        parser.exit(
+            2,
+            f"Invalid value for --families or --sources. Expected families from "
+            f"{{{', '.join(FAMILIES)}}} and sources >= 1. Received: "
+            f"--families={args.families} --sources={args.sources}\n",
+        )
+    n = 32 if args.quick else args.sources
+    epochs = 1 if args.quick else None
+    machine = machine_markdown(args.threads)  # the load average before we add ours
+    source, _, _, lengths = reverse_task(n, seed=1)
+    started = time.perf_counter()
+
+    # 1. Train each family briefly, check its outputs, time its runtimes.
+    rows = []
+    quality_lines = [
+        "| family | train s | final loss | exact | mean length | length error |",
+        "|---|--:|--:|--:|--:|--:|",
+    ]
+    with tempfile.TemporaryDirectory() as workdir:
+        for name in families:
+            model, seconds, loss = train(name, epochs)
+            exact, error, mean_length = quality(model, source, lengths)
+            quality_lines.append(
+                f"| {name} | {seconds:.0f} | {loss:.3f} | {exact:.0%} "
+                f"| {mean_length:.1f} | {error:.2f} |"
+            )
+            print(quality_lines[-1], flush=True)
+            rows += bench_family(name, model, source, lengths, workdir, args.threads)
+            print(results_markdown(rows[-2 * len(RUNTIMES) :]), flush=True)
+
+    # 2. The Transformer's cost per token at fixed output lengths.
+    cache_rows = []
+    if "transformer" in families:
+        cache_rows = cache_table(source, repeats=2 if args.quick else 7)
+
+    # 3. The report.
+    minutes = (time.perf_counter() - started) / 60
+    text = report(n, machine, quality_lines, rows, cache_rows, minutes)
+    print("\n" + text)
+    if args.write:
+        write_report(args.write, text)
+
+
+if __name__ == "__main__":
+    main()
