@@ -6,7 +6,11 @@ import tensorflow as tf
 from keras_seq.constants import UNK
 from keras_seq.encoders.encoder_output import EncoderOutput
 from keras_seq.layers.validation import check_choice, check_positive_int
-from keras_seq.models.generation import default_max_length, generate_ids
+from keras_seq.models.generation import (
+    check_max_length,
+    default_max_length,
+    generate_ids,
+)
 
 EXPORT_METHODS = ("greedy", "beam")
 
@@ -54,15 +58,9 @@ class ServingModule(tf.Module):
         super().__init__(name="keras_seq_serving")
         check_choice("method", method, EXPORT_METHODS)
         check_positive_int("beam_size", beam_size)
-        check_positive_int("max_length", max_length, allow_none=True)
+        check_max_length(model.decoder, max_length)
         check_positive_int("max_source_length", max_source_length, allow_none=True)
         check_positive_int("batch_size", batch_size, allow_none=True)
-        cap = getattr(model.decoder, "max_length", None)
-        if max_length is not None and cap is not None and max_length > cap:
-            raise ValueError(
-                "Invalid value for argument `max_length`. The decoder's cache "
-                f"holds {cap} positions. Received: max_length={max_length}"
-            )
         if not model.built:
             model.build()
         # Track the TF variables behind the Keras ones, not the Keras

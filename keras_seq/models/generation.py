@@ -10,10 +10,21 @@ from keras_seq.layers.validation import check_choice, check_positive_int
 METHODS = ("greedy", "beam", "sample")
 
 
-def check_generate_arguments(method, max_length, beam_size, num_return):
+def check_max_length(decoder, max_length):
+    """`max_length` must be positive and fit a decoder's fixed cache."""
+    check_positive_int("max_length", max_length, allow_none=True)
+    cap = getattr(decoder, "max_length", None)
+    if max_length is not None and cap is not None and max_length > cap:
+        raise ValueError(
+            "Invalid value for argument `max_length`. The decoder's cache "
+            f"holds {cap} positions. Received: max_length={max_length}"
+        )
+
+
+def check_generate_arguments(decoder, method, max_length, beam_size, num_return):
     """Validate the Python arguments of `Seq2Seq.generate`."""
     check_choice("method", method, METHODS)
-    check_positive_int("max_length", max_length, allow_none=True)
+    check_max_length(decoder, max_length)
     check_positive_int("beam_size", beam_size)
     check_positive_int("num_return", num_return)
     if num_return > 1 and method != "beam":
@@ -73,14 +84,11 @@ def generate_ids(
         decoder,
         encoder_ids,
         max_length,
-        method,
-        beam_size,
-        length_penalty,
-        num_return,
-        temperature,
-        top_k,
-        top_p,
-        seed,
+        method=method,
+        beam_size=beam_size,
+        length_penalty=length_penalty,
+        num_return=num_return,
+        sampling=dict(temperature=temperature, top_k=top_k, top_p=top_p, seed=seed),
     )
     return blank_empty_sources(out, encoder_ids)
 
@@ -101,18 +109,8 @@ def blank_empty_sources(out, encoder_ids):
 
 
 def _decode(
-    encoder,
-    decoder,
-    encoder_ids,
-    max_length,
-    method,
-    beam_size,
-    length_penalty,
-    num_return,
-    temperature,
-    top_k,
-    top_p,
-    seed,
+    encoder, decoder, encoder_ids, max_length, method, beam_size, length_penalty,
+    num_return, sampling,
 ):
     encoder_output = encoder(encoder_ids, training=False)
     batch_size = tf.shape(encoder_ids)[0]
@@ -133,14 +131,5 @@ def _decode(
         return decoder.step(ids_t, state, encoder_output)
 
     if method == "sample":
-        return sample(
-            step_fn,
-            initial_state,
-            batch_size,
-            max_length,
-            temperature=temperature,
-            top_k=top_k,
-            top_p=top_p,
-            seed=seed,
-        )
+        return sample(step_fn, initial_state, batch_size, max_length, **sampling)
     return greedy_search(step_fn, initial_state, batch_size, max_length)

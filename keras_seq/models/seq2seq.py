@@ -132,13 +132,9 @@ class Seq2Seq(keras.Model):
             log-probabilities, length-penalised for beam). With
             `num_return > 1` each has a leading n-best axis.
         """
-        check_generate_arguments(method, max_length, beam_size, num_return)
-        cap = getattr(self.decoder, "max_length", None)
-        if max_length is not None and cap is not None and max_length > cap:
-            raise ValueError(
-                "Invalid value for argument `max_length`. The decoder's "
-                f"cache holds {cap} positions. Received: max_length={max_length}"
-            )
+        check_generate_arguments(
+            self.decoder, method, max_length, beam_size, num_return
+        )
         encoder_ids = check_ids(encoder_ids, "encoder_ids")
         if not self.built:
             self.build()  # create variables outside the traced function
