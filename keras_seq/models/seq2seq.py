@@ -152,8 +152,12 @@ class Seq2Seq(keras.Model):
         key = tuple(sorted(options.items()))
         cache = self.__dict__.setdefault("_generate_functions", {})
         if key not in cache:
+
+            def generate(ids):
+                return self._generate(ids, **options)
+
             cache[key] = tf.function(
-                lambda ids: self._generate(ids, **options),
+                generate,
                 input_signature=[tf.TensorSpec((None, None), tf.int32)],
                 reduce_retracing=True,
             )

@@ -1,0 +1,127 @@
+"""G2P quality on the standard CMUdict split (Bisani & Ney, g014b2b).
+
+Trains one keras_seq model on g014b2b.train for a time budget, decodes the
+12,000 test words and prints WER and PER beside published single-model
+numbers. Scoring follows the literature: a word is right when the output
+equals any of its references; PER is the phoneme edit distance to the
+closest reference over its length. No stress digits.
+
+    python benchmarks/g2p_cmudict.py --train ../shared/g2p/g014b2b.train \
+        --test ../shared/g2p/g014b2b.ref --model attention --minutes 60
+"""
+
+import argparse
+import collections
+import os
+import platform
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+import keras_seq  # noqa: E402
+from keras_seq.cli.train import TimeLimit  # noqa: E402
+from keras_seq.data import make_dataset  # noqa: E402
+from keras_seq.text import CharTokenizer, SymbolTokenizer  # noqa: E402
+
+PUBLISHED = [  # (system, WER %) on this split, from ../shared/g2p/README.md
+    ("joint-sequence n-gram (Sequitur)", "~24.5"),
+    ("encoder-decoder LSTM, no attention", "~28.6"),
+    ("bidirectional alignment LSTM", "23.6"),
+    ("attention LSTM", "~21.7"),
+    ("Transformer", "20.2-22.1"),
+]
+
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("--train", default="../shared/g2p/g014b2b.train")
+parser.add_argument("--test", default="../shared/g2p/g014b2b.ref")
+parser.add_argument("--model", default="attention", choices=("rnn", "attention", "transformer"))
+parser.add_argument("--units", type=int, default=256)
+parser.add_argument("--layers", type=int, default=2)
+parser.add_argument("--minutes", type=float, default=60.0)
+parser.add_argument("--batch-size", type=int, default=128)
+parser.add_argument("--method", default="beam", choices=("greedy", "beam"))
+parser.add_argument("--limit-test", type=int, default=None, help="score only N test words")
+args = parser.parse_args()
+keras.utils.set_random_seed(0)
+
+
+def read_lexicon(path):
+    """WORD<TAB>PRON[<TAB>PRON...] lines -> {word: [pron, ...]} (lower-cased)."""
+    lexicon = collections.defaultdict(list)
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            word, *prons = line.rstrip("\n").split("\t")
+            lexicon[word.lower()] += [" ".join(p.split()) for p in prons]
+    return lexicon
+
+
+# 1. Data: every (word, pronunciation) pair of the training file is an example.
+train = read_lexicon(args.train)
+test = read_lexicon(args.test)
+words = [w for w, prons in train.items() for _ in prons]
+prons = [p for w in train for p in train[w]]
+chars = CharTokenizer.from_corpus(words)
+phones = SymbolTokenizer.from_corpus(prons)
+rng = np.random.default_rng(0)
+order = rng.permutation(len(words))
+held = order[:2000]  # a small validation set from the training file
+fit_idx = order[2000:]
+
+
+def dataset(indices, shuffle):
+    ws = [words[i] for i in indices]
+    ps = [prons[i] for i in indices]
+    return make_dataset(
+        chars.tokenize(ws).numpy(),
+        phones.tokenize(ps, add_bos=True).numpy(),
+        phones.tokenize(ps, add_eos=True).numpy(),
+        batch_size=args.batch_size,
+        shuffle=shuffle,
+    )
+
+
+# 2. Model.
+if args.model == "transformer":
+    model = keras_seq.models.transformer_seq2seq(
+        chars.vocab_size, phones.vocab_size, num_layers=args.layers, dim=args.units,
+        num_heads=4, ff_dim=4 * args.units, max_length=40, dropout=0.1)
+else:
+    model = keras_seq.models.rnn_seq2seq(
+        chars.vocab_size, phones.vocab_size, cell="lstm", units=args.units,
+        num_layers=args.layers, bidirectional=True, dropout=0.2,
+        attention="bahdanau" if args.model == "attention" else None)
+model.compile(keras.optimizers.Adam(1e-3, clipnorm=1.0),
+              keras_seq.metrics.MaskedSparseCrossEntropy(label_smoothing=0.1),
+              metrics=[keras_seq.metrics.SequenceAccuracy()])
+
+# 3. Train for the time budget, keeping the best validation weights.
+start = time.time()
+model.fit(dataset(fit_idx, True), validation_data=dataset(held, False), epochs=10_000,
+          callbacks=[TimeLimit(args.minutes),
+                     keras.callbacks.ReduceLROnPlateau(patience=2, factor=0.5),
+                     keras.callbacks.EarlyStopping(patience=5, restore_best_weights=True)],
+          verbose=2)
+train_minutes = (time.time() - start) / 60
+
+# 4. Decode the test words and score them like the literature.
+test_words = sorted(test)[: args.limit_test]
+outputs = []
+for i in range(0, len(test_words), 500):
+    ids = chars.tokenize(test_words[i : i + 500])
+    out = model.generate(ids, method=args.method, beam_size=4, max_length=40)
+    outputs += [t.decode() for t in phones.detokenize(out["ids"], out["lengths"]).numpy()]
+references = [test[w] for w in test_words]
+wer = keras_seq.metrics.word_error_rate(outputs, references)
+per = keras_seq.metrics.token_error_rate(outputs, references, tokenize="symbols")
+
+print(f"\n| system | WER % | PER % |\n|---|---|---|")
+for name, w in PUBLISHED:
+    print(f"| {name} (published) | {w} | not given here |")
+print(f"| keras_seq {args.model} ({args.units}x{args.layers}, {args.method}) | "
+      f"{wer:.1f} | {per:.2f} |")
+print(f"\n{len(test_words)} test words; {train_minutes:.1f} min of training on "
+      f"{platform.processor() or platform.machine()} ({os.cpu_count()} cores); "
+      f"goal WER <= 20.0 and PER <= 4.8: {'met' if wer <= 20 and per <= 4.8 else 'not met'}")
