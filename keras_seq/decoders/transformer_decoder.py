@@ -199,17 +199,26 @@ class TransformerDecoder(Decoder):
             encoder_output: the `EncoderOutput` (tiled to the decoding batch).
 
         Returns:
-            dict with `"cache"` `(B, num_layers, 2, max_length, H, D // H)`,
-            `"index"` int32 `(B,)` and `"attention"` float32 `(B, S)`, zeros.
+            dict with `"cache"` `(B, num_layers, 2, max_length, H, D // H)`
+            (zeros), `"memory_cache"` `(B, num_layers, 2, S, H, D // H)` (the
+            cross-attention keys and values of the memory, computed once so
+            no step re-projects the source), `"index"` int32 `(B,)` and
+            `"attention"` float32 `(B, S)`.
         """
         memory = encoder_output.sequence
+        if not self.built:
+            self.build(None, (tuple(memory.shape), None, None))
         batch_size, source_length = ops.shape(memory)[0], ops.shape(memory)[1]
         cache_shape = (
             batch_size, self.num_layers, 2, self.max_length, self.num_heads,
             self.head_dim,
         )
+        memory_cache = ops.stack(
+            [block.memory_cache(memory) for block in self.blocks], axis=1
+        )  # (B, num_layers, 2, S, H, D // H)
         return {
             "cache": ops.zeros(cache_shape, dtype=self.compute_dtype),
+            "memory_cache": ops.cast(memory_cache, self.compute_dtype),
             "index": ops.zeros((batch_size,), dtype="int32"),
             "attention": ops.zeros((batch_size, source_length), "float32"),
         }
@@ -243,12 +252,14 @@ class TransformerDecoder(Decoder):
                 memory_mask=memory_mask,
                 cache=state["cache"][:, i],
                 cache_index=position,
+                memory_cache=state["memory_cache"][:, i],
                 return_attention=True,
             )  # (B, 1, D), (B, 2, max_length, H, D // H), (B, 1, S)
             caches.append(cache)
         logits = self._logits(x)[:, 0, :]  # (B, V)
         new_state = {
             "cache": ops.stack(caches, axis=1),
+            "memory_cache": state["memory_cache"],
             "index": state["index"] + 1,
             "attention": attention[:, 0, :],
         }

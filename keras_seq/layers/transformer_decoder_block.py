@@ -159,6 +159,7 @@ class TransformerDecoderBlock(keras.layers.Layer):
         decoder_mask=None,
         cache=None,
         cache_index=None,
+        memory_cache=None,
         training=None,
         return_attention=False,
     ):
@@ -221,13 +222,23 @@ class TransformerDecoderBlock(keras.layers.Layer):
             cross_mask = ops.expand_dims(ops.cast(memory_mask, "bool"), 1)
             # (B, 1, S)
         h = self._normalize_in(x, self.cross_attention_norm)
-        h, scores = self.cross_attention(
-            h,
-            memory,
-            attention_mask=cross_mask,
-            return_attention_scores=True,
-            training=training,
-        )  # (B, T, D), (B, H, T, S)
+        if memory_cache is None:
+            h, scores = self.cross_attention(
+                h,
+                memory,
+                attention_mask=cross_mask,
+                return_attention_scores=True,
+                training=training,
+            )  # (B, T, D), (B, H, T, S)
+        else:  # keys and values of the memory, projected once per sequence
+            h, scores, _ = self.cross_attention(
+                h,
+                memory,
+                attention_mask=cross_mask,
+                cache=memory_cache,
+                return_attention_scores=True,
+                training=training,
+            )
         x = self._add(x, h, self.cross_attention_norm, training)
 
         # Feed-forward network.
@@ -254,6 +265,17 @@ class TransformerDecoderBlock(keras.layers.Layer):
         keys = write_slice(cache[:, 0], index, keys, axis=1)  # (B, L, H, Dh)
         values = write_slice(cache[:, 1], index, values, axis=1)
         return ops.stack([keys, values], axis=1)  # (B, 2, L, H, D // H)
+
+    def memory_cache(self, memory):
+        """The cross-attention keys and values of `memory`, `(B, 2, S, H, Dh)`.
+
+        They depend on the memory only, so a decoding loop computes them once
+        (`initial_state`) and passes them back as `memory_cache` each step.
+        """
+        memory = ops.copy(memory)
+        keys = self.cross_attention._key_dense(memory)  # (B, S, H, Dh)
+        values = self.cross_attention._value_dense(memory)
+        return ops.stack([keys, values], axis=1)
 
     def get_config(self):
         config = super().get_config()

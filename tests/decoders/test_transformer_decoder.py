@@ -90,7 +90,8 @@ def test_step_writes_one_cache_position_per_call():
     _, states = step_all(decoder, TGT, encoder_output)
     assert seen == [(2, 1, 8)] * TGT.shape[1]  # T=1 inputs: no prefix rerun
     for t, state in enumerate(states):
-        assert set(state) == {"cache", "index", "attention"}
+        assert set(state) == {"cache", "memory_cache", "index", "attention"}
+        assert state["memory_cache"].shape == (2, 2, 2, 5, 2, 4)  # B,L,2,S,H,D/H
         assert state["cache"].shape == (2, 2, 2, 8, 2, 4)  # B,L,2,max,H,D/H
         assert state["attention"].shape == (2, 5)
         np.testing.assert_array_equal(state["index"], [t, t])
