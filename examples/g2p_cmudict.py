@@ -51,10 +51,23 @@ model.compile(keras.optimizers.Adam(2e-3, clipnorm=1.0),
               keras_seq.metrics.MaskedSparseCrossEntropy(),
               metrics=[keras_seq.metrics.SequenceAccuracy()])
 
-# 3. Train for the budget (checked after every batch), validating each epoch.
+# 3. Train for the budget (checked after every batch), validating each epoch,
+#    and keep the weights of the best validation loss (the budget may cut the
+#    last epoch short).
+class KeepBest(keras.callbacks.Callback):
+    best, weights = float("inf"), None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (logs or {}).get("val_loss", float("inf")) < self.best:
+            self.best, self.weights = logs["val_loss"], self.model.get_weights()
+
+
+keep_best = KeepBest()
 start = time.time()
 model.fit(task.train, validation_data=task.validation, epochs=1000, shuffle=False,
-          callbacks=[TimeLimit(args.minutes)], verbose=2)
+          callbacks=[TimeLimit(args.minutes), keep_best], verbose=2)
+if keep_best.weights is not None:
+    model.set_weights(keep_best.weights)
 minutes = (time.time() - start) / 60
 
 
