@@ -18,6 +18,7 @@ import tempfile
 import keras
 
 from keras_seq.cli.errors import CLIError
+from keras_seq.export.atomic import atomic_write_bytes
 
 CONFIG = "config.json"
 MODEL = "model.keras"
@@ -26,17 +27,8 @@ VOCABS = {"source": "source_vocab.txt", "target": "target_vocab.txt"}
 
 def write_json(path, data):
     """Write `data` as JSON to `path` atomically."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, sort_keys=True)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def read_json(path, what):
@@ -67,19 +59,15 @@ def save_tokenizers(run, source_tokenizer, target_tokenizer):
 
 def load_tokenizer(spec, vocabulary_path):
     """Rebuild a tokenizer from its spec and vocabulary file."""
+    cls = keras.saving.get_registered_object(spec.get("registered_name"))
+    if cls is None or not hasattr(cls, "from_file"):
+        raise CLIError(f"unknown tokenizer {spec.get('registered_name')!r} "
+                       f"for {vocabulary_path}")
     try:
-        with open(vocabulary_path, encoding="utf-8") as f:
-            vocabulary = f.read().split("\n")
+        return cls.from_file(vocabulary_path, **spec["config"])
     except FileNotFoundError:
         raise CLIError(f"vocabulary file not found: {vocabulary_path}") from None
-    except UnicodeDecodeError:
-        raise CLIError(f"vocabulary file is not UTF-8: {vocabulary_path}") from None
-    if vocabulary and vocabulary[-1] == "":
-        vocabulary = vocabulary[:-1]
-    spec = {**spec, "config": {**spec["config"], "vocabulary": vocabulary}}
-    try:
-        return keras.saving.deserialize_keras_object(spec)
-    except Exception as e:
+    except (ValueError, TypeError) as e:
         raise CLIError(f"cannot rebuild tokenizer from {vocabulary_path}: {e}") from None
 
 
