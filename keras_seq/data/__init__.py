@@ -7,7 +7,7 @@ from keras_seq.data.dates import dates
 from keras_seq.data.from_files import from_files
 from keras_seq.data.from_tsv import from_tsv
 from keras_seq.data.load_task import load_task
-from keras_seq.data.pipelines import make_dataset
+from keras_seq.data.pipelines import make_dataset, set_epoch
 from keras_seq.data.reverse import reverse
 from keras_seq.data.sort import sort
 from keras_seq.data.task import Task
@@ -25,5 +25,6 @@ __all__ = [
     "load_task",
     "make_dataset",
     "reverse",
+    "set_epoch",
     "sort",
 ]

@@ -78,16 +78,30 @@ def make_dataset(
     size = counts["source_ids"]
     source_lengths = columns["source_ids"].row_lengths().numpy()
 
-    ds = tf.data.Dataset.from_tensor_slices(
-        (columns["source_ids"], columns["decoder_ids"], columns["target_ids"])
-    )
-    ds = ds.map(
-        lambda s, d, t: ({"encoder_ids": s, "decoder_ids": d}, t),
-        num_parallel_calls=tf.data.AUTOTUNE,
-        deterministic=True,
-    )
+    counter = None
     if shuffle and size > 1:
-        ds = ds.shuffle(size, seed=seed, reshuffle_each_iteration=True)
+        # Pass k reads and bumps `counter`; its order is a stateless
+        # permutation seeded by (seed, k).
+        counter = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+        ds = tf.data.Dataset.from_tensors(tf.constant(size, tf.int64)).flat_map(
+            lambda n: tf.data.Dataset.from_tensor_slices(
+                _permutation(n, seed, counter)))
+        ds = ds.map(
+            lambda i: ({"encoder_ids": columns["source_ids"][i],
+                        "decoder_ids": columns["decoder_ids"][i]},
+                       columns["target_ids"][i]),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
+    else:
+        ds = tf.data.Dataset.from_tensor_slices(
+            (columns["source_ids"], columns["decoder_ids"], columns["target_ids"])
+        )
+        ds = ds.map(
+            lambda s, d, t: ({"encoder_ids": s, "decoder_ids": d}, t),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
     boundaries = _bucket_boundaries(source_lengths) if bucket else []
     if boundaries:
         ds = ds.bucket_by_sequence_length(
@@ -98,7 +112,40 @@ def make_dataset(
         )
     else:
         ds = ds.padded_batch(batch_size, padding_values=PAD)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    ds = ds.prefetch(tf.data.AUTOTUNE)
+    ds._keras_seq_epoch = counter
+    return ds
+
+
+def set_epoch(dataset, epoch):
+    """Make the next pass over a shuffled `make_dataset` use epoch `epoch`'s order.
+
+    Datasets derived from it afterwards (`dataset.skip(n)`, ...) share the
+    counter, so `set_epoch(ds, 3)` then iterating `ds.skip(10)` gives epoch
+    3's batches from the 11th on. Unshuffled datasets have one order; for
+    them this does nothing.
+
+    Args:
+        dataset: a dataset returned by `make_dataset`.
+        epoch: int >= 0, counted from 0.
+    """
+    epoch = _arguments.check_int("epoch", epoch, 0)
+    if not hasattr(dataset, "_keras_seq_epoch"):
+        raise ValueError(
+            "Invalid value for argument `dataset`: expected a dataset made by "
+            "keras_seq.data.make_dataset (or a task's train split). "
+            f"Received: {type(dataset).__name__}"
+        )
+    if dataset._keras_seq_epoch is not None:
+        dataset._keras_seq_epoch.assign(epoch)
+
+
+def _permutation(size, seed, counter):
+    """A permutation of [0, size) for pass `counter` (then bump it)."""
+    epoch = counter.assign_add(1) - 1
+    keys = tf.random.stateless_uniform(
+        [size], seed=tf.stack([tf.constant(seed, tf.int64), epoch]))
+    return tf.argsort(keys)
 
 
 def _bucket_boundaries(lengths):

@@ -66,3 +66,46 @@ def test_errors():
         keras_seq.data.make_dataset([[4]], [[2, 4]], [[4, 3]], batch_size=0)
     with pytest.raises(ValueError, match="`source_ids`"):
         keras_seq.data.make_dataset(np.zeros([2, 2, 2]), [[2]], [[3]], batch_size=1)
+
+
+def _first_column(dataset):
+    return [row for x, _ in dataset for row in x["encoder_ids"].numpy()[:, 0].tolist()]
+
+
+def test_shuffled_order_is_a_function_of_seed_and_epoch():
+    from keras_seq.data import make_dataset, set_epoch
+
+    sources = [[i + 4] for i in range(12)]
+    targets = [[i + 4, 3] for i in range(12)]
+    decoder = [[2, i + 4] for i in range(12)]
+
+    def make(seed):
+        return make_dataset(sources, decoder, targets, 4, shuffle=True, seed=seed,
+                            bucket=False)
+
+    ds = make(1)
+    epochs = [_first_column(ds) for _ in range(3)]
+    assert sorted(epochs[0]) == list(range(4, 16))
+    assert epochs[0] != epochs[1] != epochs[2]  # reshuffled each pass
+    other = make(1)  # another process, same seed: same sequence of orders
+    assert [_first_column(other) for _ in range(3)] == epochs
+    set_epoch(other, 2)  # resume at epoch 3 ...
+    assert _first_column(other) == epochs[2]
+    set_epoch(other, 1)  # ... or at its 5th example via a derived dataset
+    assert _first_column(other.skip(1)) == epochs[1][4:]
+    assert _first_column(other) == epochs[2]  # the counter moved on
+    assert _first_column(make(2)) != epochs[0]
+
+
+def test_set_epoch_checks_its_arguments():
+    import tensorflow as tf
+
+    from keras_seq.data import make_dataset, set_epoch
+
+    with pytest.raises(ValueError, match="make_dataset"):
+        set_epoch(tf.data.Dataset.range(3), 0)
+    ds = make_dataset([[4]], [[2, 4]], [[4, 3]], 1)
+    with pytest.raises(ValueError, match="epoch"):
+        set_epoch(ds, -1)
+    set_epoch(ds, 5)  # unshuffled: a no-op
+    assert _first_column(ds) == [4]
