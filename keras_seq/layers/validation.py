@@ -1,5 +1,7 @@
 """Argument checks that give one clear message naming the argument."""
 
+import math
+
 import keras
 from keras import ops
 
@@ -31,6 +33,25 @@ def check_positive_int(name, value, allow_none=False):
             f"integer. Received: {name}={value!r}"
         )
     return value
+
+
+def check_positive_number(name, value, allow_none=False, allow_zero=False):
+    """Raise `ValueError` unless `value` is a finite number > 0 (or >= 0)."""
+    if value is None and allow_none:
+        return value
+    ok = (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and (value >= 0 if allow_zero else value > 0)
+    )
+    if not ok:
+        bound = "non-negative" if allow_zero else "positive"
+        raise ValueError(
+            f"Invalid value for argument `{name}`. Expected a finite {bound} "
+            f"number. Received: {name}={value!r}"
+        )
+    return float(value)
 
 
 def check_rate(name, value):

@@ -47,17 +47,7 @@ class MaskedSparseCrossEntropy(keras.losses.Loss):
 
     def call(self, y_true, y_pred):
         y_true = ops.cast(y_true, "int32")
-        logits = ops.cast(y_pred, "float32")
-        log_probs = ops.log_softmax(logits, axis=-1)  # (B, T, V)
-        vocab = ops.shape(logits)[-1]
-        safe_labels = ops.clip(y_true, 0, vocab - 1)
-        picked = ops.take_along_axis(
-            log_probs, ops.expand_dims(safe_labels, -1), axis=-1
-        )[..., 0]  # (B, T)
-        loss = -picked
-        if self.label_smoothing:
-            eps = self.label_smoothing
-            loss = (1.0 - eps) * loss - eps * ops.mean(log_probs, axis=-1)
+        loss = token_cross_entropy(y_true, y_pred, self.label_smoothing)
         mask = ops.cast(ops.not_equal(y_true, PAD), "float32")
         # Scale so that Keras' mean over all positions is the mean over real
         # tokens; an all-PAD batch gives 0.
@@ -69,3 +59,29 @@ class MaskedSparseCrossEntropy(keras.losses.Loss):
         config = super().get_config()
         config.update({"label_smoothing": self.label_smoothing})
         return config
+
+
+def token_cross_entropy(y_true, y_pred, label_smoothing=0.0):
+    """Per-position cross-entropy from logits, in float32, PAD not masked.
+
+    Args:
+        y_true: int tensor `(B, T)` of labels.
+        y_pred: float logits `(B, T, V)`.
+        label_smoothing: float in [0, 1).
+
+    Returns:
+        float32 tensor `(B, T)`.
+    """
+    y_true = ops.cast(y_true, "int32")
+    logits = ops.cast(y_pred, "float32")
+    log_probs = ops.log_softmax(logits, axis=-1)  # (B, T, V)
+    vocab = ops.shape(logits)[-1]
+    safe_labels = ops.clip(y_true, 0, vocab - 1)
+    picked = ops.take_along_axis(
+        log_probs, ops.expand_dims(safe_labels, -1), axis=-1
+    )[..., 0]  # (B, T)
+    loss = -picked
+    if label_smoothing:
+        eps = label_smoothing
+        loss = (1.0 - eps) * loss - eps * ops.mean(log_probs, axis=-1)
+    return loss

@@ -1,0 +1,31 @@
+"""Stop `fit` after a wall-clock budget."""
+
+import time
+
+import keras
+
+from keras_seq.layers.validation import check_positive_number
+
+
+class TimeLimit(keras.callbacks.Callback):
+    """Stop training after `minutes` of wall-clock time (checked per batch).
+
+    The current epoch ends early and `fit` returns normally, so epoch-end
+    and train-end callbacks still run.
+
+    Args:
+        minutes: positive float. The budget, counted from construction.
+    """
+
+    def __init__(self, minutes):
+        super().__init__()
+        self.minutes = check_positive_number("minutes", minutes)
+        self.deadline = time.monotonic() + 60.0 * self.minutes
+
+    def expired(self):
+        """Whether the budget is spent."""
+        return time.monotonic() > self.deadline
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.expired():
+            self.model.stop_training = True
