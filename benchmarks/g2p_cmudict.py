@@ -22,7 +22,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import keras_seq  # noqa: E402
-from keras_seq.cli.train import TimeLimit  # noqa: E402
+from keras_seq.training import TimeLimit  # noqa: E402
 from keras_seq.data import make_dataset  # noqa: E402
 from keras_seq.text import CharTokenizer, SymbolTokenizer  # noqa: E402
 

@@ -24,7 +24,7 @@ import tensorflow as tf  # noqa: E402
 from ai_edge_litert.interpreter import Interpreter  # noqa: E402
 
 import keras_seq  # noqa: E402
-from keras_seq.cli.train import TimeLimit  # noqa: E402
+from keras_seq.training import TimeLimit  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--minutes", type=float, default=10.0, help="training budget")

@@ -15,6 +15,7 @@ from keras_seq import layers  # noqa: E402
 from keras_seq import metrics  # noqa: E402
 from keras_seq import models  # noqa: E402
 from keras_seq import text  # noqa: E402
+from keras_seq import training  # noqa: E402
 from keras_seq import viz  # noqa: E402
 
 __version__ = "0.1.0"

@@ -5,14 +5,19 @@ Layout:
     source_vocab.txt      the tokenizers' vocabularies, one token per line
     target_vocab.txt
     model.keras           the trained model (written at the end of training)
-    backup/               keras.callbacks.BackupAndRestore state (resume)
+    backup/               the training backup (resume); removed once
+                          model.keras is written
+    history.csv           one row per finished epoch: losses and metrics
     logs/                 TensorBoard logs
     metrics.json          written by `keras-seq evaluate`
 Every file is written atomically (temporary file, then rename).
 """
 
+import csv
+import io
 import json
 import os
+import shutil
 import tempfile
 
 import keras
@@ -21,6 +26,8 @@ from keras_seq.cli.errors import CLIError
 from keras_seq.export.atomic import atomic_write_bytes
 
 CONFIG = "config.json"
+HISTORY = "history.csv"
+BACKUP = "backup"
 MODEL = "model.keras"
 VOCABS = {"source": "source_vocab.txt", "target": "target_vocab.txt"}
 
@@ -110,3 +117,32 @@ def save_model(model, run):
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def append_history(run, epoch, logs):
+    """Add (or replace) epoch `epoch`'s row of history.csv, atomically."""
+    path = os.path.join(run, HISTORY)
+    rows = read_history(run)
+    rows = [r for r in rows if int(r["epoch"]) != epoch + 1]
+    rows.append({"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}})
+    rows.sort(key=lambda r: int(r["epoch"]))
+    fields = ["epoch"] + sorted({k for r in rows for k in r if k != "epoch"})
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_bytes(path, text.getvalue().encode("utf-8"))
+
+
+def read_history(run):
+    """history.csv's rows as dicts (strings), [] when there is none."""
+    try:
+        with open(os.path.join(run, HISTORY), encoding="utf-8", newline="") as f:
+            return list(csv.DictReader(f))
+    except FileNotFoundError:
+        return []
+
+
+def remove_backup(run):
+    """Remove the training backup of a finished run."""
+    shutil.rmtree(os.path.join(run, BACKUP), ignore_errors=True)

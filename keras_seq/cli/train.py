@@ -1,12 +1,19 @@
 """`keras-seq train`: fit a model on a task into a run directory."""
 
+import argparse
 import os
-import time
 
 import keras
 
 from keras_seq.cli import run_directory as rd
 from keras_seq.cli.errors import CLIError
+from keras_seq.training import (
+    DistributedTrainer,
+    NonFiniteLossError,
+    SafeBackupAndRestore,
+    TerminateOnNonFinite,
+    TimeLimit,
+)
 from keras_seq.metrics import MaskedSparseCrossEntropy, SequenceAccuracy, TokenAccuracy
 from keras_seq.models import rnn_seq2seq, transformer_seq2seq
 
@@ -37,6 +44,16 @@ def add_parser(subparsers):
                    help="synthetic tasks: number of examples; cmudict: max words")
     p.add_argument("--source", help="source file (--task files) or TSV (--task tsv)")
     p.add_argument("--target", help="target file (--task files)")
+    p.add_argument("--clipnorm", type=float, default=1.0,
+                   help="clip each gradient to this norm; 0 turns clipping off")
+    p.add_argument("--backup-every", default="epoch", type=backup_every,
+                   help="'epoch' (default) or a number of steps between backups")
+    p.add_argument("--strategy", default="none",
+                   choices=("none", "mirrored", "multi-worker"),
+                   help="none: Keras fit on one device; mirrored: all local "
+                        "GPUs; multi-worker: the cluster in TF_CONFIG")
+    p.add_argument("--deterministic", action="store_true",
+                   help="TensorFlow op determinism: same seed, same weights")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="run directory, e.g. runs/NAME")
     p.set_defaults(run=run)
@@ -76,16 +93,35 @@ def build_model(config, source_vocab, target_vocab, max_length):
     )
 
 
-class TimeLimit(keras.callbacks.Callback):
-    """Stop training after `minutes` of wall-clock time (checked per batch)."""
+def backup_every(text):
+    """argparse type: 'epoch' or a positive number of steps."""
+    if text == "epoch":
+        return text
+    try:
+        steps = int(text)
+    except ValueError:
+        steps = 0
+    if steps < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected 'epoch' or a positive number of steps, got {text!r}")
+    return steps
 
-    def __init__(self, minutes):
-        super().__init__()
-        self.deadline = time.monotonic() + 60.0 * minutes
 
-    def on_train_batch_end(self, batch, logs=None):
-        if time.monotonic() > self.deadline:
-            self.model.stop_training = True
+def make_strategy(name):
+    """The tf.distribute strategy for --strategy (before any other TF op)."""
+    import tensorflow as tf
+
+    if name == "none":
+        return None
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if not os.environ.get("TF_CONFIG"):
+        raise CLIError("--strategy multi-worker needs the TF_CONFIG environment "
+                       "variable (cluster and task of this worker); see README")
+    try:
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    except (ValueError, KeyError) as e:
+        raise CLIError(f"invalid TF_CONFIG for --strategy multi-worker: {e}") from None
 
 
 def longest(task):
@@ -100,6 +136,14 @@ def longest(task):
 def run(args):
     from keras_seq.data import load_task
 
+    strategy = make_strategy(args.strategy)  # first: it must precede other ops
+    if args.clipnorm < 0:
+        raise CLIError(f"--clipnorm must be >= 0 (0 turns clipping off), got {args.clipnorm}")
+    if args.deterministic:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+    chief = strategy is None or DistributedTrainer.is_chief_of(strategy)
     out = args.out
     config = {
         "kind": "keras_seq run",
@@ -107,46 +151,110 @@ def run(args):
         "task_options": task_options(args),
         "model": {k: getattr(args, k) for k in MODEL_KEYS},
         "train": {"epochs": args.epochs, "minutes": args.minutes,
-                  "learning_rate": args.learning_rate},
+                  "learning_rate": args.learning_rate, "clipnorm": args.clipnorm,
+                  "strategy": args.strategy, "backup_every": args.backup_every,
+                  "deterministic": args.deterministic},
     }
-    resumed = os.path.exists(os.path.join(out, rd.CONFIG))
+    resumed = chief and os.path.exists(os.path.join(out, rd.CONFIG))
+    finished = False
     if resumed:
         previous = rd.load_config(out)
         for key in ("task", "task_options", "model"):
             if previous.get(key) != config[key]:
                 raise CLIError(f"{out} holds a different run ({key} differs); "
                                "choose a new --out")
-        if os.path.exists(os.path.join(out, rd.MODEL)):
+        finished = os.path.exists(os.path.join(out, rd.MODEL))
+        if finished and strategy is None:
             print(f"{out} has finished training already ({rd.MODEL} exists)")
             return
-    os.makedirs(out, exist_ok=True)
     keras.utils.set_random_seed(args.seed)
     task = load_task(args.task, **config["task_options"])
-    config["tokenizers"] = rd.save_tokenizers(out, task.source_tokenizer,
-                                             task.target_tokenizer)
     config["max_length"] = min(512, 2 * longest(task))
-    rd.write_json(os.path.join(out, rd.CONFIG), config)
+    if chief and not finished:
+        os.makedirs(out, exist_ok=True)
+        config["tokenizers"] = rd.save_tokenizers(out, task.source_tokenizer,
+                                                 task.target_tokenizer)
+        rd.write_json(os.path.join(out, rd.CONFIG), config)
+    epochs = args.epochs or 10
+    if args.minutes is not None:
+        epochs = 10_000
+    if resumed and not finished:
+        print(f"resuming the run in {out}")
+    try:
+        if strategy is None:
+            model = fit_one_device(args, config, task, epochs)
+        else:
+            model = fit_distributed(args, config, task, epochs, strategy, finished)
+    except NonFiniteLossError as e:
+        raise CLIError(str(e)) from None
+    if finished:
+        print(f"{out} has finished training already ({rd.MODEL} exists)")
+    elif chief:
+        rd.save_model(model, out)
+        rd.remove_backup(out)  # only once model.keras is safely in place
+        print(f"saved {os.path.join(out, rd.MODEL)}")
 
+
+def fit_one_device(args, config, task, epochs):
+    """Keras `fit` with backups that survive SIGKILL and stop on NaN."""
+    from keras_seq.data import set_epoch
+
+    out = args.out
     model = build_model(config, task.source_tokenizer.vocab_size,
                         task.target_tokenizer.vocab_size, config["max_length"])
     model.build()  # BackupAndRestore needs the weights before fit
     model.compile(
-        keras.optimizers.Adam(args.learning_rate, clipnorm=1.0),
+        keras.optimizers.Adam(args.learning_rate, clipnorm=args.clipnorm or None),
         MaskedSparseCrossEntropy(),
         metrics=[TokenAccuracy(), SequenceAccuracy()],
     )
-    callbacks = [
-        keras.callbacks.BackupAndRestore(os.path.join(out, "backup")),
+    backup_dir = os.path.join(out, "backup")
+    backup = SafeBackupAndRestore(backup_dir, save_freq=args.backup_every,
+                                  delete_checkpoint=False)
+    callbacks = [  # the NaN check first: it must run before anything writes
+        TerminateOnNonFinite(backup_dir),
+        backup,
+        keras.callbacks.LambdaCallback(
+            # Each epoch's shuffle is fixed by (seed, epoch): resumes see it too.
+            on_epoch_begin=lambda epoch, logs: set_epoch(task.train, epoch),
+            on_epoch_end=lambda epoch, logs: rd.append_history(out, epoch, logs)),
         keras.callbacks.TensorBoard(os.path.join(out, "logs")),
     ]
-    epochs = args.epochs or 10
+    limit = None
     if args.minutes is not None:
-        callbacks.append(TimeLimit(args.minutes))
-        epochs = 10_000
-    if resumed:
-        print(f"resuming the run in {out}")
-    model.fit(task.train, validation_data=task.validation, epochs=epochs,
-              shuffle=False, callbacks=callbacks,
-              verbose=1 if os.isatty(1) else 2)
-    rd.save_model(model, out)
-    print(f"saved {os.path.join(out, rd.MODEL)}")
+        limit = TimeLimit(args.minutes)
+        callbacks.append(limit)
+    # A backup taken inside an epoch: finish that epoch without the steps it
+    # had done, so the resumed run takes the same number of steps.
+    epoch, done = backup.resume_position()
+    stages = ([(task.train.skip(done), epoch + 1)] if done else []) + [(task.train, epochs)]
+    for data, last_epoch in stages:
+        model.fit(data, validation_data=task.validation, epochs=last_epoch,
+                  shuffle=False, callbacks=callbacks, verbose=1 if os.isatty(1) else 2)
+        if limit is not None and limit.expired():
+            break
+    return model
+
+
+def fit_distributed(args, config, task, epochs, strategy, finished):
+    """The custom `strategy.run` loop; only the chief writes to --out."""
+    out = args.out
+    with strategy.scope():
+        model = build_model(config, task.source_tokenizer.vocab_size,
+                            task.target_tokenizer.vocab_size, config["max_length"])
+        model.build()
+        optimizer = keras.optimizers.Adam(args.learning_rate)
+    trainer = DistributedTrainer(
+        model, optimizer, strategy, clipnorm=args.clipnorm or None,
+        backup_dir=os.path.join(out, "backup"), backup_every=args.backup_every,
+        log_dir=os.path.join(out, "logs"), minutes=args.minutes,
+    )
+
+    def on_epoch_end(epoch, logs):
+        if trainer.is_chief:
+            rd.append_history(out, epoch, logs)
+
+    # A finished run still meets the other workers once, so none waits.
+    trainer.fit(task.train, task.validation, epochs=epochs,
+                initial_epoch=epochs if finished else 0, on_epoch_end=on_epoch_end)
+    return model

@@ -1,41 +1,194 @@
-"""A killed `keras-seq train` resumes from its backup when started again."""
+"""`keras-seq train` survives SIGKILL, NaN, and runs on two workers."""
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 
+import h5py
+import numpy as np
 import pytest
 
-ARGS = ["train", "--task", "reverse", "--examples", "2000", "--units", "16",
-        "--batch-size", "32", "--epochs", "6"]
+from keras_seq.cli import main
+from keras_seq.cli.run_directory import read_history
+
+ARGS = ["train", "--task", "sort", "--examples", "2000", "--units", "32",
+        "--batch-size", "32", "--epochs", "8", "--seed", "5", "--learning-rate", "0.01"]
+SMALL = ["train", "--task", "reverse", "--examples", "300", "--units", "16",
+         "--batch-size", "32", "--dropout", "0.1"]
+
+
+def command(*args):
+    return [sys.executable, "-m", "keras_seq.cli", *args]
+
+
+def backup_position(out):
+    try:
+        with open(os.path.join(out, "backup", "training_metadata.json")) as f:
+            state = json.load(f)
+        return state["epoch"], state["batch"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def model_weights(path):
+    """Every array in a .keras file's weights, by name."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive, archive.open("model.weights.h5") as f:
+        arrays = {}
+        with h5py.File(f, "r") as h5:
+            h5.visititems(lambda name, obj: arrays.__setitem__(name, obj[()])
+                          if isinstance(obj, h5py.Dataset) else None)
+    return arrays
 
 
 @pytest.mark.slow
-def test_sigkilled_run_resumes_where_it_stopped(tmp_path):
-    out = str(tmp_path / "run")
-    command = [sys.executable, "-m", "keras_seq.cli", *ARGS, "--out", out]
+def test_sigkilled_mid_epoch_resumes_and_matches_an_uninterrupted_run(tmp_path):
+    out, reference = str(tmp_path / "run"), str(tmp_path / "reference")
+    step_backups = ["--backup-every", "10"]
+    uninterrupted = subprocess.Popen(command(*ARGS, *step_backups, "--out", reference),
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     log = open(tmp_path / "first.log", "w")
-    first = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    backup = os.path.join(out, "backup")
-    deadline = time.time() + 300
-    # Wait until two epochs have been backed up, then kill without warning.
+    first = subprocess.Popen(command(*ARGS, *step_backups, "--out", out),
+                             stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + 600
+    # Kill without warning once a backup inside epoch 3 exists.
     while time.time() < deadline:
-        text = (tmp_path / "first.log").read_text()
-        if "Epoch 3/6" in text and os.path.isdir(backup) and os.listdir(backup):
+        position = backup_position(out)
+        if position and position[0] >= 2 and position[1] > 0:
             break
-        assert first.poll() is None, text[-2000:]
-        time.sleep(0.2)
+        assert first.poll() is None, (tmp_path / "first.log").read_text()[-2000:]
+        time.sleep(0.05)
     else:
-        pytest.fail("the first run never reached epoch 3")
+        pytest.fail("the first run never backed up inside epoch 3")
     first.send_signal(signal.SIGKILL)
     first.wait()
     assert not os.path.exists(os.path.join(out, "model.keras"))
+    epochs_done = len(read_history(out))
+    assert epochs_done == position[0]
 
-    second = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    second = subprocess.run(command(*ARGS, *step_backups, "--out", out),
+                            capture_output=True, text=True, timeout=900)
     assert second.returncode == 0, second.stderr[-2000:]
     text = second.stdout + second.stderr
     assert "resuming the run" in text
-    assert "Epoch 1/6" not in text and "Epoch 6/6" in text
+    epochs = [line.split()[1] for line in text.splitlines() if line.startswith("Epoch ")]
+    # The interrupted epoch is finished alone (Keras counts it as the last of
+    # a fit of position[0] + 1 epochs), then the remaining epochs.
+    assert epochs == [f"{position[0] + 1}/{position[0] + 1}"] + [
+        f"{e}/8" for e in range(position[0] + 2, 9)], text[-3000:]
     assert os.path.exists(os.path.join(out, "model.keras"))
+    assert not os.path.exists(os.path.join(out, "backup"))  # removed after saving
+
+    _, err = uninterrupted.communicate(timeout=900)
+    assert uninterrupted.returncode == 0, err[-2000:]
+    resumed, whole = read_history(out), read_history(reference)
+    assert [int(r["epoch"]) for r in resumed] == list(range(1, 9))
+    first_loss = float(whole[0]["val_loss"])
+    resumed_loss, whole_loss = float(resumed[-1]["val_loss"]), float(whole[-1]["val_loss"])
+    assert whole_loss < 0.25 * first_loss  # it learned
+    # Same seed; the resumed run skips the steps it had done, replays each
+    # epoch's shuffle (set_epoch) and restores dropout's random state, so it
+    # takes the very same steps: the losses agree to float noise.
+    for a, b in zip(resumed, whole):
+        assert float(a["val_loss"]) == pytest.approx(float(b["val_loss"]), rel=1e-3)
+    assert resumed_loss == pytest.approx(whole_loss, rel=1e-3)
+
+
+@pytest.mark.slow
+def test_deterministic_runs_with_one_seed_give_identical_weights(tmp_path):
+    paths = []
+    for name in ("a", "b"):
+        out = str(tmp_path / name)
+        run = subprocess.run(command(*SMALL, "--epochs", "2", "--seed", "3",
+                                     "--deterministic", "--out", out),
+                             capture_output=True, text=True, timeout=600)
+        assert run.returncode == 0, run.stderr[-2000:]
+        paths.append(os.path.join(out, "model.keras"))
+    a, b = model_weights(paths[0]), model_weights(paths[1])
+    assert a.keys() == b.keys() and len(a) > 4
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+    other = str(tmp_path / "c")
+    assert main([*SMALL, "--epochs", "2", "--seed", "4", "--out", other]) == 0
+    c = model_weights(os.path.join(other, "model.keras"))
+    assert any(not np.array_equal(a[n], c[n]) for n in a)  # the seed matters
+
+
+@pytest.mark.slow
+def test_nan_loss_stops_with_a_message_and_keeps_the_last_good_backup(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    # Adam at 1e38 puts ~1e38 in the weights after one step: finite, but the
+    # next forward pass overflows to inf - inf = NaN.
+    code = main([*SMALL, "--epochs", "3", "--learning-rate", "1e38",
+                 "--clipnorm", "0", "--backup-every", "1", "--out", out])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "loss became nan at epoch 1, step 2" in err
+    assert "last good backup is kept in" in err and err.count("\n") == 1
+    assert not os.path.exists(os.path.join(out, "model.keras"))
+    assert backup_position(out) == (0, 0)
+    with h5py.File(os.path.join(out, "backup", "latest.weights.h5"), "r") as h5:
+        arrays = []
+        h5.visititems(lambda n, o: arrays.append(o[()]) if isinstance(o, h5py.Dataset) else None)
+    assert arrays and all(np.isfinite(a).all() for a in arrays)
+
+
+def test_training_option_errors_are_clear(tmp_path, capsys, monkeypatch):
+    with pytest.raises(SystemExit) as e:
+        main([*SMALL, "--backup-every", "0", "--out", str(tmp_path / "a")])
+    assert e.value.code == 2
+    assert "'epoch' or a positive number of steps" in capsys.readouterr().err
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    assert main([*SMALL, "--strategy", "multi-worker", "--out", str(tmp_path / "b")]) == 2
+    assert "needs the TF_CONFIG" in capsys.readouterr().err
+    assert main([*SMALL, "--clipnorm", "-1", "--out", str(tmp_path / "c")]) == 2
+    assert "--clipnorm must be >= 0" in capsys.readouterr().err
+
+
+def free_ports(n):
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def run_workers(out, args):
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in free_ports(2)]}
+    workers = []
+    for index in range(2):
+        config = {"cluster": cluster, "task": {"type": "worker", "index": index}}
+        workers.append(subprocess.Popen(
+            command(*args, "--strategy", "multi-worker", "--out", out),
+            env=dict(os.environ, TF_CONFIG=json.dumps(config)),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    results = []
+    for worker in workers:
+        try:
+            results.append((worker.communicate(timeout=600)[0], worker.returncode))
+        finally:
+            worker.kill()
+    return results
+
+
+@pytest.mark.slow
+def test_multi_worker_cli_trains_and_only_the_chief_writes(tmp_path):
+    out = str(tmp_path / "run")
+    (chief, chief_code), (other, other_code) = run_workers(out, [*SMALL, "--epochs", "2"])
+    assert chief_code == 0 and other_code == 0, (chief + other)[-3000:]
+    assert "Epoch 2/2" in chief and f"saved {out}" in chief
+    assert "Epoch" not in other and "saved" not in other
+    assert [r["epoch"] for r in read_history(out)] == ["1", "2"]
+    assert {"model.keras", "config.json", "history.csv"} <= set(os.listdir(out))
+    assert main(["predict", out, "abc"]) == 0
+    # Started again on the finished run, both workers return at once.
+    (chief, chief_code), (other, other_code) = run_workers(out, [*SMALL, "--epochs", "2"])
+    assert chief_code == 0 and other_code == 0, (chief + other)[-3000:]
+    assert "finished training already" in chief and "Epoch" not in chief
