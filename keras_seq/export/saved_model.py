@@ -3,6 +3,11 @@
 import tensorflow as tf
 
 from keras_seq.export.atomic import atomic_directory
+from keras_seq.export.request_bounds import (
+    DEFAULT_MAX_BATCH_SIZE,
+    DEFAULT_MAX_BATCH_TOKENS,
+    DEFAULT_MAX_INPUT_LENGTH,
+)
 from keras_seq.export.serving_module import ServingModule
 
 
@@ -17,6 +22,9 @@ def export_saved_model(
     max_length=None,
     max_source_length=None,
     overwrite=False,
+    max_batch_size=DEFAULT_MAX_BATCH_SIZE,
+    max_input_length=DEFAULT_MAX_INPUT_LENGTH,
+    max_batch_tokens=DEFAULT_MAX_BATCH_TOKENS,
 ):
     """Write `model` with its decode loop as a SavedModel for TF Serving.
 
@@ -36,7 +44,13 @@ def export_saved_model(
 
     Defined behaviour on bad input: ids outside the source vocabulary are
     read as UNK; sources longer than `max_source_length` are truncated; an
-    empty source (or batch) gives an empty output with score 0.
+    empty source (or batch) gives an empty output with score 0. A request
+    past the bounds (more than `max_batch_size` inputs, an input of more
+    than `max_input_length` tokens, more than `max_batch_tokens` tokens in
+    all) is refused: the signature raises `InvalidArgumentError` (TF
+    Serving answers INVALID_ARGUMENT) with a message naming the bound and
+    the size received, and the model keeps serving. See
+    docs/robustness.md.
 
     The write is atomic: the SavedModel is written to a temporary sibling
     directory and renamed into place, so a failed export leaves no partial
@@ -56,6 +70,12 @@ def export_saved_model(
         max_source_length: int or None. Longer sources are truncated.
             Defaults to a Transformer encoder's `max_length`, else no limit.
         overwrite: bool. Replace an existing version. Defaults to `False`.
+        max_batch_size: int. Most inputs per request. Defaults to `1024`.
+        max_input_length: int. Most tokens in one input (after
+            tokenization for `text`); longer inputs are refused. Defaults
+            to `16384`.
+        max_batch_tokens: int. Most inputs x tokens per request (after
+            truncation to `max_source_length`). Defaults to `65536`.
 
     Returns:
         The path written.
@@ -82,6 +102,9 @@ def export_saved_model(
         max_source_length=max_source_length,
         source_tokenizer=source_tokenizer,
         target_tokenizer=target_tokenizer,
+        max_batch_size=max_batch_size,
+        max_input_length=max_input_length,
+        max_batch_tokens=max_batch_tokens,
     )
     functions = module.signatures(
         ["generate_ids"] + (["text"] if source_tokenizer is not None else [])

@@ -5,6 +5,14 @@ import tensorflow as tf
 
 from keras_seq.constants import UNK
 from keras_seq.encoders.encoder_output import EncoderOutput
+from keras_seq.export.request_bounds import (
+    DEFAULT_MAX_BATCH_SIZE,
+    DEFAULT_MAX_BATCH_TOKENS,
+    DEFAULT_MAX_INPUT_LENGTH,
+    bound_batch,
+    bound_request,
+    finite_or_zero,
+)
 from keras_seq.layers.validation import check_choice, check_positive_int
 from keras_seq.models.generation import (
     check_max_length,
@@ -21,13 +29,29 @@ def _state_names(state):
     return ["state_" + "_".join(str(p) for p in path) for path, _ in paths]
 
 
+def _unk_outside(ids, vocab_size):
+    """Ids outside `[0, vocab_size)` to UNK."""
+    in_range = tf.logical_and(ids >= 0, ids < vocab_size)
+    return tf.where(in_range, ids, tf.fill(tf.shape(ids), UNK))
+
+
 class ServingModule(tf.Module):
     """Holds a `Seq2Seq` and its tokenizers and exposes traced functions.
 
     Inputs are made safe before the model sees them: ids outside
     `[0, vocab_size)` become UNK, sources longer than `max_source_length`
     are truncated, and an empty source (no column, or only PAD) yields an
-    empty output with score 0.
+    empty output with score 0. `decode_step` reads NaN and +-inf in its
+    float inputs as 0.
+
+    Requests past the bounds (`max_batch_size` inputs, `max_input_length`
+    tokens in one input, `max_batch_tokens` in all) are refused by a
+    `tf.debugging.Assert` (`InvalidArgumentError` naming the bound and the
+    size received); the TFLite converter drops assertions, so a `.tflite`
+    file cuts the request to the bounds instead (see
+    `keras_seq.export.request_bounds`). Decoding memory then stays within
+    a constant times `max_batch_tokens * beam_size` (plus
+    `max_batch_size * beam_size * max_length` for a fixed `max_length`).
 
     Args:
         model: a built `keras_seq.models.Seq2Seq`.
@@ -41,6 +65,12 @@ class ServingModule(tf.Module):
             a Transformer encoder's `max_length`.
         batch_size: int or None. A static batch for `encode`/`decode_step`.
         source_tokenizer, target_tokenizer: optional keras_seq tokenizers.
+        max_batch_size: int. Most inputs per request. Defaults to `1024`.
+        max_input_length: int. Most tokens in one input; longer inputs are
+            refused (inputs longer than `max_source_length` but within this
+            are truncated). Defaults to `16384`.
+        max_batch_tokens: int. Most `B * S` per request, `S` the longest
+            input after truncation. Defaults to `65536`.
     """
 
     def __init__(
@@ -54,6 +84,9 @@ class ServingModule(tf.Module):
         batch_size=None,
         source_tokenizer=None,
         target_tokenizer=None,
+        max_batch_size=DEFAULT_MAX_BATCH_SIZE,
+        max_input_length=DEFAULT_MAX_INPUT_LENGTH,
+        max_batch_tokens=DEFAULT_MAX_BATCH_TOKENS,
     ):
         super().__init__(name="keras_seq_serving")
         check_choice("method", method, EXPORT_METHODS)
@@ -61,6 +94,9 @@ class ServingModule(tf.Module):
         check_max_length(model.decoder, max_length)
         check_positive_int("max_source_length", max_source_length, allow_none=True)
         check_positive_int("batch_size", batch_size, allow_none=True)
+        check_positive_int("max_batch_size", max_batch_size)
+        check_positive_int("max_input_length", max_input_length)
+        check_positive_int("max_batch_tokens", max_batch_tokens)
         if not model.built:
             model.build()
         # Track the TF variables behind the Keras ones, not the Keras
@@ -78,23 +114,30 @@ class ServingModule(tf.Module):
         )
         self.batch_size = batch_size
         self.source_vocab_size = int(model.encoder.vocab_size)
+        self.target_vocab_size = int(model.decoder.vocab_size)
         self.source_tokenizer = source_tokenizer
         self.target_tokenizer = target_tokenizer
+        self.max_batch_size = max_batch_size
+        self.max_input_length = max_input_length
+        self.max_batch_tokens = max_batch_tokens
         self._state_template = self._probe_state()
 
     # -- input safety -----------------------------------------------------
-    def sanitize(self, encoder_ids):
-        """Out-of-range ids to UNK and truncation to `max_source_length`."""
-        ids = tf.cast(encoder_ids, tf.int32)
-        in_range = tf.logical_and(ids >= 0, ids < self.source_vocab_size)
-        ids = tf.where(in_range, ids, tf.fill(tf.shape(ids), UNK))
-        if self.max_source_length is not None:
-            ids = ids[:, : self.max_source_length]
-        return ids
+    def sanitize(self, encoder_ids, name="encoder_ids"):
+        """Request bounds, truncation to `max_source_length`, bad ids to UNK."""
+        ids = bound_request(
+            tf.cast(encoder_ids, tf.int32),
+            name,
+            self.max_batch_size,
+            self.max_input_length,
+            self.max_batch_tokens,
+            self.max_source_length,
+        )  # (B, S)
+        return _unk_outside(ids, self.source_vocab_size)
 
     # -- generation -------------------------------------------------------
-    def generate_ids(self, encoder_ids):
-        ids = self.sanitize(encoder_ids)
+    def generate_ids(self, encoder_ids, name="encoder_ids"):
+        ids = self.sanitize(encoder_ids, name)
         max_length = self.max_length
         if max_length is None:
             max_length = default_max_length(self.model.decoder, tf.shape(ids)[1])
@@ -110,8 +153,11 @@ class ServingModule(tf.Module):
         return out
 
     def generate_text(self, text):
-        ids = self.source_tokenizer.tokenize(text, max_length=self.max_source_length)
-        out = self.generate_ids(ids)
+        # Refuse a batch past the bound before tokenizing it; the length
+        # bounds are checked on the ids (tokens, not bytes).
+        text = bound_batch(text, "text", self.max_batch_size)  # (B,)
+        ids = self.source_tokenizer.tokenize(text)  # (B, S)
+        out = self.generate_ids(ids, name="text")
         return {
             "text": self.target_tokenizer.detokenize(out["ids"], out["lengths"]),
             "score": out["scores"],
@@ -167,6 +213,12 @@ class ServingModule(tf.Module):
         return outputs
 
     def decode_step(self, inputs):
+        # The app feeds these back; NaN or +-inf there reads as 0, an id
+        # outside the target vocabulary as UNK.
+        inputs = {
+            k: finite_or_zero(v) if v.dtype.is_floating else v
+            for k, v in inputs.items()
+        }
         names = _state_names(self._state_template)
         state = keras.tree.pack_sequence_as(
             self._state_template, [inputs[name] for name in names]
@@ -174,7 +226,8 @@ class ServingModule(tf.Module):
         encoded = EncoderOutput(
             inputs["memory"], (), tf.cast(inputs["memory_mask"], tf.bool)
         )
-        logits, new_state = self.model.decoder.step(inputs["ids"], state, encoded)
+        ids = _unk_outside(inputs["ids"], self.target_vocab_size)  # (B,)
+        logits, new_state = self.model.decoder.step(ids, state, encoded)
         outputs = {"logits": logits}
         outputs.update(zip(names, keras.tree.flatten(new_state)))
         return outputs

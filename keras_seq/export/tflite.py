@@ -5,6 +5,11 @@ import tensorflow as tf
 
 from keras_seq.constants import BOS
 from keras_seq.export.atomic import atomic_write_bytes
+from keras_seq.export.request_bounds import (
+    DEFAULT_MAX_BATCH_SIZE,
+    DEFAULT_MAX_BATCH_TOKENS,
+    DEFAULT_MAX_INPUT_LENGTH,
+)
 from keras_seq.export.serving_module import ServingModule
 from keras_seq.export.tflite_ops import assert_builtins_only
 from keras_seq.layers.validation import check_choice
@@ -24,6 +29,9 @@ def export_tflite(
     representative_data=None,
     max_source_length=None,
     batch_size=None,
+    max_batch_size=DEFAULT_MAX_BATCH_SIZE,
+    max_input_length=DEFAULT_MAX_INPUT_LENGTH,
+    max_batch_tokens=DEFAULT_MAX_BATCH_TOKENS,
 ):
     """Convert `model` and its decode loop to one `.tflite` file.
 
@@ -48,7 +56,12 @@ def export_tflite(
 
     Bad input gets a defined output: ids outside the vocabulary are read as
     UNK, long sources are truncated to `max_source_length`, empty sources
-    give empty outputs.
+    give empty outputs, and `decode_step` reads NaN or +-inf in its float
+    inputs as 0. LiteRT has no Assert builtin, so the request bounds cut
+    instead of refusing (a SavedModel refuses): rows past `max_batch_size`
+    are dropped (the output has fewer rows than the input), and inputs are
+    cut to `max_input_length` tokens and to `max_batch_tokens // B`.
+    See docs/robustness.md.
 
     Args:
         model: a `keras_seq.models.Seq2Seq`.
@@ -64,6 +77,10 @@ def export_tflite(
             `"int8"`.
         max_source_length: int or None. Longer sources are truncated.
         batch_size: int or None. Static batch of `encode`/`decode_step`.
+        max_batch_size: int. Rows past it are dropped. Defaults to `1024`.
+        max_input_length: int. Inputs are cut to it. Defaults to `16384`.
+        max_batch_tokens: int. Inputs are cut to `max_batch_tokens // B`
+            tokens. Defaults to `65536`.
 
     Returns:
         The sorted list of operator names in the file.
@@ -88,6 +105,9 @@ def export_tflite(
         max_length=max_length,
         max_source_length=max_source_length,
         batch_size=batch_size,
+        max_batch_size=max_batch_size,
+        max_input_length=max_input_length,
+        max_batch_tokens=max_batch_tokens,
     )
     functions = module.signatures(SIGNATURES)
     # From concrete functions, the converter freezes the weights into
