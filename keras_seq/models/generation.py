@@ -4,6 +4,8 @@ import tensorflow as tf
 
 from keras_seq.constants import PAD
 from keras_seq.decoding import beam_search, greedy_search, sample, tile_beams
+from keras_seq.decoding.beam_search import _check_arguments as check_beam_arguments
+from keras_seq.decoding.sample import _check_arguments as check_sample_arguments
 from keras_seq.encoders.encoder_output import EncoderOutput
 from keras_seq.layers.validation import check_choice, check_positive_int
 
@@ -21,8 +23,15 @@ def check_max_length(decoder, max_length):
         )
 
 
-def check_generate_arguments(decoder, method, max_length, beam_size, num_return):
-    """Validate the Python arguments of `Seq2Seq.generate`."""
+def check_generate_arguments(
+    decoder, method, max_length, beam_size, num_return, length_penalty=0.0,
+    temperature=1.0, top_k=0, top_p=1.0, seed=None,
+):
+    """Validate the Python arguments of `Seq2Seq.generate`.
+
+    Runs before tracing, so a bad value (NaN included) raises one plain
+    `ValueError` naming the argument, not one wrapped in a trace.
+    """
     check_choice("method", method, METHODS)
     check_max_length(decoder, max_length)
     check_positive_int("beam_size", beam_size)
@@ -31,6 +40,47 @@ def check_generate_arguments(decoder, method, max_length, beam_size, num_return)
         raise ValueError(
             "Invalid value for argument `num_return`. n-best lists need "
             f"method='beam'. Received: num_return={num_return}, method={method!r}"
+        )
+    if method == "beam":
+        check_beam_arguments(beam_size, length_penalty, num_return)
+    if method == "sample":
+        check_sample_arguments(temperature, top_k, top_p, seed)
+
+
+def check_source_ids(encoder, encoder_ids):
+    """Check concrete source ids against the encoder, before any tracing.
+
+    Ids must lie in the encoder's vocabulary (an id past it would fail deep
+    inside the embedding lookup on CPU, and read garbage on GPU), and a
+    source must fit an encoder's positions (a Transformer's `max_length`).
+    Symbolic tensors (`generate` called inside a `tf.function`) are left to
+    the in-graph checks.
+
+    Args:
+        encoder: the model's encoder.
+        encoder_ids: int array or eager tensor `(B, S)`, before any cast.
+
+    Raises:
+        ValueError: naming `encoder_ids` and the accepted values.
+    """
+    if not tf.executing_eagerly():
+        return
+    ids = tf.convert_to_tensor(encoder_ids)  # (B, S), its own int dtype
+    vocab_size = getattr(encoder, "vocab_size", None)
+    if vocab_size is not None and tf.size(ids) > 0:
+        low, high = int(tf.reduce_min(ids)), int(tf.reduce_max(ids))
+        if low < 0 or high >= vocab_size:
+            raise ValueError(
+                "Invalid value for argument `encoder_ids`. Expected token ids "
+                f"in [0, {vocab_size}) (the source vocabulary, PAD=0, UNK=1). "
+                f"Received: ids from {low} to {high}"
+            )
+    positions = getattr(encoder, "max_length", None)
+    if positions is not None and ids.shape[1] > positions:
+        raise ValueError(
+            "Invalid shape for argument `encoder_ids`. Expected at most "
+            f"{positions} ids per source (the encoder's `max_length`); "
+            f"truncate the sources. Received: encoder_ids.shape={tuple(ids.shape)}"
         )
 
 

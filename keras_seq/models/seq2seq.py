@@ -6,6 +6,7 @@ import tensorflow as tf
 from keras_seq.layers.validation import check_ids
 from keras_seq.models.generation import (
     check_generate_arguments,
+    check_source_ids,
     default_max_length,
     generate_ids,
 )
@@ -126,6 +127,13 @@ class Seq2Seq(keras.Model):
             seed: int or None. For `"sample"`; the same seed gives the same
                 samples. Defaults to `None`.
 
+        Raises:
+            ValueError: for an argument out of range, ids outside the
+                source vocabulary, or a source longer than a Transformer
+                encoder's `max_length` (the exports read such ids as UNK
+                and truncate such sources instead).
+            TypeError: for float ids.
+
         Returns:
             Dict: `ids` int32 `(B, T)` (EOS excluded, PAD after the end),
             `lengths` int32 `(B,)`, `scores` float32 `(B,)` (summed
@@ -133,9 +141,11 @@ class Seq2Seq(keras.Model):
             `num_return > 1` each has a leading n-best axis.
         """
         check_generate_arguments(
-            self.decoder, method, max_length, beam_size, num_return
+            self.decoder, method, max_length, beam_size, num_return,
+            length_penalty, temperature, top_k, top_p, seed,
         )
-        encoder_ids = check_ids(encoder_ids, "encoder_ids")
+        ids = check_ids(encoder_ids, "encoder_ids")  # int32 (B, S)
+        check_source_ids(self.encoder, encoder_ids)  # values, before the cast
         if not self.built:
             self.build()  # create variables outside the traced function
         options = dict(
@@ -161,7 +171,7 @@ class Seq2Seq(keras.Model):
                 input_signature=[tf.TensorSpec((None, None), tf.int32)],
                 reduce_retracing=True,
             )
-        return cache[key](encoder_ids)
+        return cache[key](ids)
 
     def _generate(self, encoder_ids, max_length=None, **options):
         if max_length is None:
