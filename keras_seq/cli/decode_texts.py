@@ -4,12 +4,16 @@ import numpy as np
 
 
 def decode_texts(model, source_tokenizer, target_tokenizer, texts, method="greedy",
-                 beam_size=4, max_length=None, batch_size=256):
-    """Return (outputs: list[str], scores: np.ndarray) for `texts`."""
+                 beam_size=4, max_length=None, batch_size=256, max_source_length=None):
+    """Return (outputs: list[str], scores: np.ndarray) for `texts`.
+
+    Sources longer than `max_source_length` tokens (None: no limit) are
+    truncated to it.
+    """
     outputs, scores = [], []
     for start in range(0, len(texts), batch_size):
         chunk = texts[start : start + batch_size]
-        ids = source_tokenizer.tokenize(chunk)
+        ids = source_tokenizer.tokenize(chunk, max_length=max_source_length)
         result = model.generate(ids, method=method, beam_size=beam_size,
                                 max_length=max_length)
         decoded = target_tokenizer.detokenize(result["ids"], result["lengths"])

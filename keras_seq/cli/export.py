@@ -20,6 +20,8 @@ def add_parser(subparsers):
 
 
 def run(args):
+    # Both formats truncate sources to the run's positions (`max_length` in
+    # config.json), as `keras-seq predict` on the run directory does.
     from keras_seq.export import export_saved_model, export_tflite
 
     config, model, source_tokenizer, target_tokenizer = rd.load_run(args.run_dir)
@@ -29,7 +31,8 @@ def run(args):
         try:
             export_saved_model(model, args.out, source_tokenizer=source_tokenizer,
                                target_tokenizer=target_tokenizer, method=args.method,
-                               beam_size=args.beam_size, overwrite=args.overwrite)
+                               beam_size=args.beam_size, overwrite=args.overwrite,
+                               max_source_length=config.get("max_length"))
         except FileExistsError as e:
             raise CLIError(str(e)) from None
         print(f"wrote SavedModel {args.out}")
@@ -44,7 +47,8 @@ def run(args):
         representative = source_tokenizer.tokenize(
             config.get("calibration_sources") or ["a"]).numpy()
     export_tflite(model, args.out, method=args.method, beam_size=args.beam_size,
-                  quantization=args.quantization, representative_data=representative)
+                  quantization=args.quantization, representative_data=representative,
+                  max_source_length=config.get("max_length"))
     stem = args.out[: -len(".tflite")]
     for side, tokenizer in (("source", source_tokenizer), ("target", target_tokenizer)):
         tokenizer.save_vocabulary(f"{stem}.{rd.VOCABS[side]}")

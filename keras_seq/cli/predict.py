@@ -1,7 +1,9 @@
 """`keras-seq predict`: decode inputs with a run, a SavedModel or a .tflite."""
 
 import os
+import re
 import sys
+import unicodedata
 
 import numpy as np
 
@@ -25,7 +27,16 @@ def add_parser(subparsers):
 
 
 def read_inputs(args):
+    """The inputs as str; invalid UTF-8 anywhere is a CLIError naming where."""
     if args.inputs:
+        for number, text in enumerate(args.inputs, 1):
+            # Python decodes argv with surrogateescape: invalid bytes come
+            # back as lone surrogates, which no tokenizer can take.
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raw = os.fsencode(text)
+                raise CLIError(f"input {number} is not valid UTF-8: {raw!r:.80}") from None
         return list(args.inputs)
     if args.file:
         try:
@@ -36,7 +47,12 @@ def read_inputs(args):
         except UnicodeDecodeError as e:
             raise CLIError(f"input file is not valid UTF-8: {args.file} ({e})") from None
     else:
-        lines = sys.stdin.read().splitlines()
+        stdin = getattr(sys.stdin, "buffer", None)
+        try:
+            data = stdin.read().decode("utf-8") if stdin else sys.stdin.read()
+        except UnicodeDecodeError as e:
+            raise CLIError(f"stdin is not valid UTF-8 ({e})") from None
+        lines = data.splitlines()
     lines = [line for line in lines if line.strip()]
     if not lines:
         raise CLIError(f"no input: {args.file or 'stdin'} is empty")
@@ -52,8 +68,26 @@ def predict_saved_model(path, texts):
         raise CLIError(f"cannot load SavedModel {path}: {str(e).splitlines()[0]}") from None
     if "text" not in signature.structured_input_signature[1]:
         raise CLIError(f"{path} has no text signature (exported without tokenizers)")
-    out = signature(text=tf.constant(texts))
+    try:
+        out = signature(text=tf.constant(texts))
+    except tf.errors.InvalidArgumentError as e:  # a request past the bounds
+        raise CLIError(assertion_message(e)) from None
     return [t.decode("utf-8") for t in out["text"].numpy()], out["score"].numpy()
+
+
+def assertion_message(error):
+    """The message of a signature's failed `tf.debugging.Assert`."""
+    found = re.search(r"assertion failed: \[(.*?)\]\n", str(error) + "\n")
+    return found.group(1) if found else str(error).strip().splitlines()[-1]
+
+
+def shown(text):
+    """`text` with control characters escaped: one input, one output line."""
+    return "".join(
+        char.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(char) == "Cc" else char
+        for char in text
+    )
 
 
 def predict_tflite(path, texts):
@@ -106,11 +140,13 @@ def run(args):
         outputs, scores = predict_saved_model(path, texts)
     else:
         config, model, source_tokenizer, target_tokenizer = rd.load_run(path)
+        # Sources are cut to the run's positions, as `keras-seq export` does.
         outputs, scores = decode_texts(model, source_tokenizer, target_tokenizer,
                                        texts, method=args.method,
-                                       beam_size=args.beam_size)
+                                       beam_size=args.beam_size,
+                                       max_source_length=config.get("max_length"))
         if args.attention_plot:
             plot_first_alignment(model, source_tokenizer, target_tokenizer,
                                  texts[0], outputs[0], args.attention_plot)
     for text, output, score in zip(texts, outputs, scores):
-        print(f"{text}\t{output}\t{float(score):.4f}")
+        print(f"{shown(text)}\t{shown(output)}\t{float(score):.4f}")
