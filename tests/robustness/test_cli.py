@@ -1,0 +1,125 @@
+"""Hostile inputs through `keras-seq predict` on a run, a SavedModel, a .tflite."""
+
+import io
+import os
+import subprocess
+import sys
+
+import pytest
+
+from keras_seq.cli import main
+from keras_seq.cli import run_directory as rd
+
+KINDS = ("run", "saved_model", "tflite")
+# Control characters are echoed escaped, so each input stays one TSV line.
+ECHO = {"whitespace": "  \\t  ", "control_nul": "a\\x00b\\x01\\x1b[2Jc"}
+
+
+@pytest.fixture(scope="module")
+def paths(model, tokenizer, hostile, tmp_path_factory):
+    """A run directory of the shared model, and its two CLI exports."""
+    root = tmp_path_factory.mktemp("cli")
+    run = str(root / "run")
+    os.makedirs(run)
+    rd.write_json(os.path.join(run, rd.CONFIG), {
+        "kind": "keras_seq run", "task": "reverse",
+        "max_length": hostile.MAX_SOURCE_LENGTH,
+        "tokenizers": rd.save_tokenizers(run, tokenizer, tokenizer),
+    })
+    rd.save_model(model, run)
+    saved, lite = str(root / "saved" / "1"), str(root / "reverse.tflite")
+    assert main(["export", run, "--format", "savedmodel", "--out", saved]) == 0
+    assert main(["export", run, "--format", "tflite", "--out", lite]) == 0
+    return {"run": run, "saved_model": saved, "tflite": lite}
+
+
+def expected_lines(texts, model, tokenizer, hostile):
+    """(output, score) per text: the Python API on the source cut to the run's
+    max_length, which every CLI path applies."""
+    out = model.generate(tokenizer.tokenize(texts, max_length=hostile.MAX_SOURCE_LENGTH))
+    decoded = tokenizer.detokenize(out["ids"], out["lengths"]).numpy()
+    return [(t.decode(), s) for t, s in zip(decoded, out["scores"].numpy())]
+
+
+def one_error_line(capsys):
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    return err
+
+
+def arguments(text_case, hostile, tmp_path):
+    """The predict arguments for a text case; None where argv can't carry it."""
+    texts = hostile.TEXTS[text_case]
+    if text_case == "invalid_utf8":  # as Python hands invalid argv bytes over
+        return [os.fsdecode(t) for t in texts]
+    if text_case in ("control_nul", "batch_zero"):  # argv can't hold NUL / nothing
+        inputs = tmp_path / "inputs.txt"
+        inputs.write_text("".join(t + "\n" for t in texts), encoding="utf-8")
+        return ["--file", str(inputs)]
+    return list(texts)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", KINDS)
+def test_predict(kind, text_case, hostile, paths, model, tokenizer, tmp_path, capsys):
+    texts = hostile.TEXTS[text_case]
+    code = main(["predict", paths[kind], *arguments(text_case, hostile, tmp_path)])
+    if text_case == "invalid_utf8":
+        assert code == 2
+        assert "input 1 is not valid UTF-8: b'ab\\xff\\xfecd'" in one_error_line(capsys)
+        return
+    if text_case == "batch_zero":
+        assert code == 2
+        assert "no input" in one_error_line(capsys)
+        return
+    assert code == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(texts)  # one line per input, whatever it holds
+    fields = [line.split("\t") for line in lines]
+    assert all(len(f) == 3 for f in fields)
+    expected = expected_lines(texts, model, tokenizer, hostile)
+    for text, (echo, output, score), (want, want_score) in zip(texts, fields, expected):
+        assert echo == ECHO.get(text_case, text)
+        assert output == want
+        assert abs(float(score) - want_score) < 1e-3
+        if not text:
+            assert (output, score) == ("", "0.0000")
+
+
+@pytest.mark.slow
+def test_100000_characters(paths, model, tokenizer, hostile, capsys):
+    huge = "abcdefghij" * 10_000
+    # The SavedModel refuses the request past max_input_length, in one line.
+    assert main(["predict", paths["saved_model"], huge]) == 2
+    err = one_error_line(capsys)
+    assert "`text`" in err and "max_input_length=16384" in err
+    assert "an input of 100000 tokens" in err
+    # A run directory and a .tflite file cut it to the run's max_length.
+    [(want, _)] = expected_lines([huge], model, tokenizer, hostile)
+    for kind in ("run", "tflite"):
+        assert main(["predict", paths[kind], huge]) == 0
+        assert capsys.readouterr().out.split("\t")[1] == want
+
+
+@pytest.mark.slow
+def test_invalid_utf8_from_a_file_and_stdin(paths, tmp_path, monkeypatch, capsys):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"abc\nab\xff\xfecd\n")
+    assert main(["predict", paths["run"], "--file", str(bad)]) == 2
+    assert "input file is not valid UTF-8" in one_error_line(capsys)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"ab\xffcd\n")))
+    assert main(["predict", paths["run"]]) == 2
+    assert "stdin is not valid UTF-8" in one_error_line(capsys)
+
+
+@pytest.mark.slow
+def test_console_script_with_invalid_bytes_in_argv(paths, hostile):
+    script = os.path.join(os.path.dirname(sys.executable), "keras-seq")
+    done = subprocess.run(
+        [script, "predict", paths["saved_model"], b"ab\xff\xfecd"],
+        capture_output=True, timeout=300, env=hostile.env,
+    )
+    assert done.returncode == 2
+    err = done.stderr.decode("utf-8", "replace").strip().splitlines()
+    assert "Traceback" not in done.stderr.decode("utf-8", "replace")
+    assert err[-1] == "keras-seq: error: input 1 is not valid UTF-8: b'ab\\xff\\xfecd'"
