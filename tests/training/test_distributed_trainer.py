@@ -183,8 +183,11 @@ WORKER = textwrap.dedent(
 
     data = dataset(make_copy_task, n=36, batch_size=9)  # odd global batches
     model, optimizer = build(strategy)
+    backup = sys.argv[3] if len(sys.argv) > 3 else None
+    epochs = int(sys.argv[4]) if len(sys.argv) > 4 else 2
     history = DistributedTrainer(model, optimizer, strategy, clipnorm=1.0,
-                                 verbose=False).fit(data, data, epochs=2)
+                                 backup_dir=backup, verbose=False).fit(
+                                     data, data, epochs=epochs)
     np.savez(sys.argv[2], *model.get_weights())
     print(json.dumps({"replicas": strategy.num_replicas_in_sync, **history}))
     """
@@ -201,19 +204,19 @@ def free_ports(n):
     return ports
 
 
-@pytest.mark.slow
-def test_two_workers_on_loopback_end_identical_and_equal_one_process(tmp_path):
+def start_workers(tmp_path, *args):
     cluster = {"worker": [f"127.0.0.1:{p}" for p in free_ports(2)]}
     workers = []
     for index in range(2):
         config = {"cluster": cluster, "task": {"type": "worker", "index": index}}
         env = dict(os.environ, TF_CONFIG=json.dumps(config))
         workers.append(subprocess.Popen(
-            [sys.executable, "-c", WORKER, TESTS, str(tmp_path / f"w{index}.npz")],
+            [sys.executable, "-c", WORKER, TESTS, str(tmp_path / f"w{index}.npz"), *args],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    single = subprocess.run(
-        [sys.executable, "-c", WORKER, TESTS, str(tmp_path / "single.npz")],
-        capture_output=True, text=True, timeout=600)
+    return workers
+
+
+def finish(workers):
     outputs = []
     for worker in workers:
         try:
@@ -222,8 +225,21 @@ def test_two_workers_on_loopback_end_identical_and_equal_one_process(tmp_path):
             worker.kill()
         assert worker.returncode == 0, err[-3000:]
         outputs.append(json.loads(out.strip().splitlines()[-1]))
+    return outputs
+
+
+def run_alone(path, *args):
+    single = subprocess.run([sys.executable, "-c", WORKER, TESTS, str(path), *args],
+                            capture_output=True, text=True, timeout=600)
     assert single.returncode == 0, single.stderr[-3000:]
-    alone = json.loads(single.stdout.strip().splitlines()[-1])
+    return json.loads(single.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_two_workers_on_loopback_end_identical_and_equal_one_process(tmp_path):
+    workers = start_workers(tmp_path)
+    alone = run_alone(tmp_path / "single.npz")
+    outputs = finish(workers)
     assert [o["replicas"] for o in outputs] == [2, 2] and alone["replicas"] == 1
 
     weights = [np.load(tmp_path / f"{n}.npz") for n in ("w0", "w1", "single")]
@@ -233,3 +249,21 @@ def test_two_workers_on_loopback_end_identical_and_equal_one_process(tmp_path):
     assert max(float(np.abs(weights[0][n] - weights[2][n]).max()) for n in names) < 1e-5
     np.testing.assert_allclose(outputs[0]["loss"], alone["loss"], rtol=1e-5)
     np.testing.assert_allclose(outputs[1]["val_loss"], alone["val_loss"], rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_two_workers_resume_from_the_chiefs_backup(tmp_path):
+    """Epoch 1 alone with a backup, then two workers finish epoch 2 from it."""
+    backup = str(tmp_path / "backup")
+    first = run_alone(tmp_path / "first.npz", backup, "1")
+    assert len(first["loss"]) == 1 and os.path.exists(os.path.join(backup, "latest.npz"))
+    workers = start_workers(tmp_path, backup, "2")
+    whole = run_alone(tmp_path / "whole.npz")  # 2 epochs, uninterrupted
+    outputs = finish(workers)
+    assert [len(o["loss"]) for o in outputs] == [1, 1]  # only epoch 2 was left
+    weights = [np.load(tmp_path / f"{n}.npz") for n in ("w0", "w1", "whole")]
+    names = weights[0].files
+    for name in names:
+        np.testing.assert_array_equal(weights[0][name], weights[1][name])
+    assert max(float(np.abs(weights[0][n] - weights[2][n]).max()) for n in names) < 1e-5
+    np.testing.assert_allclose(outputs[1]["val_loss"], whole["val_loss"][1:], rtol=1e-5)
