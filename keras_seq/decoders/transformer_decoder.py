@@ -32,17 +32,22 @@ class TransformerDecoder(Decoder):
     cache per block and give the same logits. The state is a dict whose
     tensors all lead with the batch axis B:
 
-    - `"cache"`: `(B, num_layers, 2, max_length, H, D // H)` in the compute
-      dtype, self-attention keys (`[:, :, 0]`) and values (`[:, :, 1]`).
+    - `"keys"`, `"values"`: lists of `num_layers` tensors `(B, max_length,
+      H, D // H)` in the compute dtype, each block's self-attention cache.
+    - `"memory_keys"`, `"memory_values"`: lists of `num_layers` tensors
+      `(B, S, H, D // H)`, each block's cross-attention keys and values of
+      the memory, projected once in `initial_state`.
     - `"index"`: int32 `(B,)`, the position of the next token (all rows
       share it; `index[0]` is used).
     - `"attention"`: float32 `(B, S)`, the last step's cross-attention
       weights (last block, averaged over heads), for plotting.
 
     A step embeds one token, writes its keys and values at `index` with a
-    slice update and attends to the cache: no recomputation of the prefix,
+    masked select and attends to the cache: no recomputation of the prefix,
     fixed shapes, keras/TF ops only, so it runs inside a `tf.while_loop` and
-    converts to TFLite builtins.
+    converts to TFLite builtins. One rank-4 tensor per block and role, not
+    one stacked rank-6 cache: slicing and restacking that every step cost
+    LiteRT about 10x the time of the step itself.
 
     Args:
         vocab_size: int. The number of target token ids V.
@@ -199,26 +204,29 @@ class TransformerDecoder(Decoder):
             encoder_output: the `EncoderOutput` (tiled to the decoding batch).
 
         Returns:
-            dict with `"cache"` `(B, num_layers, 2, max_length, H, D // H)`
-            (zeros), `"memory_cache"` `(B, num_layers, 2, S, H, D // H)` (the
-            cross-attention keys and values of the memory, computed once so
-            no step re-projects the source), `"index"` int32 `(B,)` and
-            `"attention"` float32 `(B, S)`.
+            dict with `"keys"`, `"values"` (per block, zeros `(B,
+            max_length, H, D // H)`), `"memory_keys"`, `"memory_values"` (per
+            block, the memory's cross-attention keys and values `(B, S, H,
+            D // H)`, computed once so no step re-projects the source),
+            `"index"` int32 `(B,)` and `"attention"` float32 `(B, S)`.
         """
         memory = encoder_output.sequence
         if not self.built:
             self.build(None, (tuple(memory.shape), None, None))
         batch_size, source_length = ops.shape(memory)[0], ops.shape(memory)[1]
-        cache_shape = (
-            batch_size, self.num_layers, 2, self.max_length, self.num_heads,
-            self.head_dim,
-        )
-        memory_cache = ops.stack(
-            [block.memory_cache(memory) for block in self.blocks], axis=1
-        )  # (B, num_layers, 2, S, H, D // H)
+        cache_shape = (batch_size, self.max_length, self.num_heads, self.head_dim)
+        memory_keys, memory_values = [], []
+        for block in self.blocks:
+            projected = ops.cast(block.memory_cache(memory), self.compute_dtype)
+            memory_keys.append(projected[:, 0])  # (B, S, H, D // H)
+            memory_values.append(projected[:, 1])
+        zeros = [ops.zeros(cache_shape, dtype=self.compute_dtype)
+                 for _ in range(2 * self.num_layers)]
         return {
-            "cache": ops.zeros(cache_shape, dtype=self.compute_dtype),
-            "memory_cache": ops.cast(memory_cache, self.compute_dtype),
+            "keys": zeros[: self.num_layers],
+            "values": zeros[self.num_layers :],
+            "memory_keys": memory_keys,
+            "memory_values": memory_values,
             "index": ops.zeros((batch_size,), dtype="int32"),
             "attention": ops.zeros((batch_size, source_length), "float32"),
         }
@@ -244,22 +252,25 @@ class TransformerDecoder(Decoder):
         memory = encoder_output.sequence  # (B, S, D)
         memory_mask = encoder_output.padding_mask  # (B, S)
         x = self.positional_embedding(ids, start_index=position)  # (B, 1, D)
-        caches = []
+        keys, values = [], []
         for i, block in enumerate(self.blocks):
-            x, cache, attention = block(
+            x, (k, v), attention = block(
                 x,
                 memory,
                 memory_mask=memory_mask,
-                cache=state["cache"][:, i],
+                cache=(state["keys"][i], state["values"][i]),
                 cache_index=position,
-                memory_cache=state["memory_cache"][:, i],
+                memory_cache=(state["memory_keys"][i], state["memory_values"][i]),
                 return_attention=True,
-            )  # (B, 1, D), (B, 2, max_length, H, D // H), (B, 1, S)
-            caches.append(cache)
+            )  # (B, 1, D), 2 x (B, max_length, H, D // H), (B, 1, S)
+            keys.append(k)
+            values.append(v)
         logits = self._logits(x)[:, 0, :]  # (B, V)
         new_state = {
-            "cache": ops.stack(caches, axis=1),
-            "memory_cache": state["memory_cache"],
+            "keys": keys,
+            "values": values,
+            "memory_keys": list(state["memory_keys"]),
+            "memory_values": list(state["memory_values"]),
             "index": state["index"] + 1,
             "attention": attention[:, 0, :],
         }

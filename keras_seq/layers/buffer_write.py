@@ -40,6 +40,9 @@ def write_slice(buffer, start, update, axis=1):
     update = ops.cast(update, buffer.dtype)
     rank = len(buffer.shape)
     length = ops.shape(buffer)[axis]
+    if update.shape[axis] == 1:  # one position (a decoding step): broadcast it
+        hit = ops.equal(_positions(length, axis, rank), start)
+        return ops.where(hit, update, buffer)
     count = ops.shape(update)[axis]
     zero = tf.constant(0, "int32")
     pads = [tf.stack([zero, zero])] * rank

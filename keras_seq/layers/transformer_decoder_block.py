@@ -5,6 +5,7 @@ import keras_hub
 from keras import ops
 
 from keras_seq.layers.buffer_write import write_slice
+from keras_seq.layers.single_query_attention import single_query_attention
 from keras_seq.layers.transformer_encoder_block import check_heads
 from keras_seq.layers.validation import check_positive_int
 from keras_seq.layers.validation import check_rate
@@ -31,9 +32,13 @@ class TransformerDecoderBlock(keras.layers.Layer):
     the longest target, keys at `[:, 0]`, values at `[:, 1]`; the layout of
     `keras_hub.layers.CachedMultiHeadAttention`), the step's keys and values
     are written at `cache_index` with a masked select and the queries attend
-    to cache positions `<= cache_index + t`. Shapes are fixed and there is no
-    Python control flow on tensor values, so a step runs inside a
-    `tf.while_loop` and converts to TFLite builtins (DYNAMIC_UPDATE_SLICE).
+    to cache positions `<= cache_index + t`. The cache may also be passed as
+    a `(keys, values)` pair of `(B, L, H, D // H)` tensors (what
+    `TransformerDecoder` does: lower-rank tensors are far cheaper in LiteRT)
+    and is then returned as a pair. A one-token step attends with broadcast
+    multiplies and sums (`single_query_attention`). Shapes are fixed and
+    there is no Python control flow on tensor values, so a step runs inside
+    a `tf.while_loop` and converts to TFLite builtins.
 
     Cross-attention weights are exactly 0 on padded memory positions, and a
     memory row with no real position gets all-zero weights (finite outputs).
@@ -58,9 +63,13 @@ class TransformerDecoderBlock(keras.layers.Layer):
             tokens; masks padded keys. Only without `cache` (a step assumes
             padding trails the real tokens, so it never needs it).
         cache: optional float tensor `(B, 2, L, H, D // H)` in the compute
-            dtype.
+            dtype, or a `(keys, values)` pair of `(B, L, H, D // H)`.
         cache_index: int or scalar int tensor, the position of `x[:, 0]`;
             required with `cache`.
+        memory_cache: optional cross-attention keys and values of `memory`
+            from `memory_cache(memory)`, `(B, 2, S, H, D // H)`, or a
+            `(keys, values)` pair of `(B, S, H, D // H)`; skips projecting
+            the memory again.
         training: Python bool. Enables dropout.
         return_attention: Python bool. Also return the cross-attention
             weights averaged over heads, float32 `(B, T, S)`.
@@ -192,9 +201,14 @@ class TransformerDecoderBlock(keras.layers.Layer):
                 keys = ops.expand_dims(ops.cast(decoder_mask, "bool"), 1)
                 self_mask = ops.logical_and(self_mask, keys)  # (B, T, T)
         else:
+            split = isinstance(cache, (tuple, list))  # (keys, values)
+            if split:
+                keys, values = cache
+            else:
+                keys, values = cache[:, 0], cache[:, 1]
             cache_index = ops.cast(cache_index, "int32")
             self_mask = ops.expand_dims(
-                causal_mask(query_length, ops.shape(cache)[2], cache_index), 0
+                causal_mask(query_length, ops.shape(keys)[1], cache_index), 0
             )  # (1, T, L)
 
         # Causal self-attention, through the cache when there is one.
@@ -204,14 +218,20 @@ class TransformerDecoderBlock(keras.layers.Layer):
                 h, h, attention_mask=self_mask, training=training
             )  # (B, T, D)
         else:
-            cache = self._write_cache(cache, cache_index, h)
-            h, _ = self.self_attention(
-                h,
-                h,
-                attention_mask=self_mask,
-                cache=cache,
-                training=training,
-            )  # (B, T, D), reading keys and values from the cache
+            keys, values = self._write_cache(keys, values, cache_index, h)
+            if x.shape[1] == 1:  # a decoding step: a weighted sum, see the module
+                h, _ = single_query_attention(
+                    self.self_attention, h, keys, values, self_mask[:, 0]
+                )  # (B, 1, D)
+            else:
+                h, _ = self.self_attention(
+                    h,
+                    h,
+                    attention_mask=self_mask,
+                    cache=ops.stack([keys, values], axis=1),
+                    training=training,
+                )  # (B, T, D), reading keys and values from the cache
+            cache = (keys, values) if split else ops.stack([keys, values], axis=1)
         x = self._add(x, h, self.self_attention_norm, training)
 
         # Cross-attention over the memory. Asking for the scores selects
@@ -230,7 +250,17 @@ class TransformerDecoderBlock(keras.layers.Layer):
                 return_attention_scores=True,
                 training=training,
             )  # (B, T, D), (B, H, T, S)
+        elif x.shape[1] == 1:  # one step over the projected memory
+            memory_keys, memory_values = (
+                memory_cache if isinstance(memory_cache, (tuple, list))
+                else (memory_cache[:, 0], memory_cache[:, 1]))
+            h, scores = single_query_attention(
+                self.cross_attention, h, memory_keys, memory_values,
+                cross_mask[:, 0] if cross_mask is not None else None,
+            )  # (B, 1, D), (B, H, 1, S)
         else:  # keys and values of the memory, projected once per sequence
+            if isinstance(memory_cache, (tuple, list)):
+                memory_cache = ops.stack(list(memory_cache), axis=1)
             h, scores, _ = self.cross_attention(
                 h,
                 memory,
@@ -252,7 +282,7 @@ class TransformerDecoderBlock(keras.layers.Layer):
             outputs += (attention,)  # (B, T, S), averaged over heads
         return outputs[0] if len(outputs) == 1 else outputs
 
-    def _write_cache(self, cache, index, h):
+    def _write_cache(self, keys_cache, values_cache, index, h):
         """Project the step's keys and values and write them at `index`.
 
         Done here, not by the attention layer's own cache update, whose
@@ -262,9 +292,9 @@ class TransformerDecoderBlock(keras.layers.Layer):
         """
         keys = self.self_attention._key_dense(h)  # (B, T, H, D // H)
         values = self.self_attention._value_dense(h)
-        keys = write_slice(cache[:, 0], index, keys, axis=1)  # (B, L, H, Dh)
-        values = write_slice(cache[:, 1], index, values, axis=1)
-        return ops.stack([keys, values], axis=1)  # (B, 2, L, H, D // H)
+        keys = write_slice(keys_cache, index, keys, axis=1)  # (B, L, H, Dh)
+        values = write_slice(values_cache, index, values, axis=1)
+        return keys, values
 
     def memory_cache(self, memory):
         """The cross-attention keys and values of `memory`, `(B, 2, S, H, Dh)`.

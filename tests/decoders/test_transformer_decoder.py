@@ -90,13 +90,17 @@ def test_step_writes_one_cache_position_per_call():
     _, states = step_all(decoder, TGT, encoder_output)
     assert seen == [(2, 1, 8)] * TGT.shape[1]  # T=1 inputs: no prefix rerun
     for t, state in enumerate(states):
-        assert set(state) == {"cache", "memory_cache", "index", "attention"}
-        assert state["memory_cache"].shape == (2, 2, 2, 5, 2, 4)  # B,L,2,S,H,D/H
-        assert state["cache"].shape == (2, 2, 2, 8, 2, 4)  # B,L,2,max,H,D/H
+        assert set(state) == {"keys", "values", "memory_keys", "memory_values",
+                              "index", "attention"}
+        for name in ("keys", "values"):  # one (B, max, H, D/H) per layer
+            assert [c.shape for c in state[name]] == [(2, 8, 2, 4)] * 2
+            for cache in state[name]:
+                written = np.any(cache.numpy() != 0, axis=(0, 2, 3))
+                np.testing.assert_array_equal(written, np.arange(8) < t)
+        for name in ("memory_keys", "memory_values"):  # (B, S, H, D/H)
+            assert [c.shape for c in state[name]] == [(2, 5, 2, 4)] * 2
         assert state["attention"].shape == (2, 5)
         np.testing.assert_array_equal(state["index"], [t, t])
-        written = np.any(state["cache"].numpy() != 0, axis=(0, 1, 2, 4, 5))
-        np.testing.assert_array_equal(written, np.arange(8) < t)
 
 
 def test_appended_target_padding_leaves_logits_unchanged():
@@ -200,10 +204,11 @@ def test_mixed_precision_gives_float32_logits(policy):
     assert logits.dtype == "float32" and attention.dtype == "float32"
     assert np.isfinite(logits.numpy()).all()
     state = decoder.initial_state(encoder_output)
-    assert state["cache"].dtype == compute_dtype
+    assert state["keys"][0].dtype == compute_dtype
+    assert state["memory_values"][-1].dtype == compute_dtype
     step_logits, state = decoder.step(TGT[:, 0], state, encoder_output)
     assert step_logits.dtype == "float32" and step_logits.shape == (2, 20)
-    assert state["cache"].dtype == compute_dtype
+    assert state["values"][-1].dtype == compute_dtype
     np.testing.assert_allclose(step_logits, logits[:, 0], atol=0.05,
                                rtol=0.05)
 

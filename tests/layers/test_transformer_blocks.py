@@ -201,6 +201,35 @@ def test_decoder_block_cache_matches_teacher_forcing(normalize_first):
     np.testing.assert_allclose(y, full[:, 3:5], atol=1e-5)
 
 
+def test_decoder_block_pair_caches_match_the_stacked_layout():
+    block = decoder_block(2, False)
+    x, memory, memory_mask = decoder_inputs()
+    stacked = np.random.default_rng(3).normal(size=(2, 2, 7, 2, D // 2)).astype("float32")
+    memory_cache = block.memory_cache(memory)  # (B, 2, S, H, D // H)
+    for t in (0, 4):
+        for step in (x[:, t : t + 1], x[:, t : t + 2]):  # one position, two
+            y, new, attention = block(
+                step, memory, memory_mask=memory_mask, cache=stacked,
+                cache_index=t, memory_cache=memory_cache, return_attention=True)
+            y2, (keys, values), attention2 = block(
+                step, memory, memory_mask=memory_mask,
+                cache=(stacked[:, 0], stacked[:, 1]), cache_index=t,
+                memory_cache=(memory_cache[:, 0], memory_cache[:, 1]),
+                return_attention=True)
+            np.testing.assert_allclose(y2, y, atol=1e-6)
+            np.testing.assert_allclose(attention2, attention, atol=1e-6)
+            np.testing.assert_array_equal(keys, new[:, 0])
+            np.testing.assert_array_equal(values, new[:, 1])
+    # The memory cache gives what projecting the memory again gives.
+    again, _, weights = block(x[:, 4:5], memory, memory_mask=memory_mask,
+                              cache=stacked, cache_index=4, return_attention=True)
+    cached, _, cached_weights = block(
+        x[:, 4:5], memory, memory_mask=memory_mask, cache=stacked, cache_index=4,
+        memory_cache=memory_cache, return_attention=True)
+    np.testing.assert_allclose(cached, again, atol=1e-5)
+    np.testing.assert_allclose(cached_weights, weights, atol=1e-6)
+
+
 def test_decoder_block_is_causal_and_ignores_padded_targets():
     block = decoder_block(2)
     x, memory, memory_mask = decoder_inputs()
