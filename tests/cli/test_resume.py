@@ -192,3 +192,18 @@ def test_multi_worker_cli_trains_and_only_the_chief_writes(tmp_path):
     (chief, chief_code), (other, other_code) = run_workers(out, [*SMALL, "--epochs", "2"])
     assert chief_code == 0 and other_code == 0, (chief + other)[-3000:]
     assert "finished training already" in chief and "Epoch" not in chief
+
+
+@pytest.mark.slow
+def test_mirrored_strategy_cli_trains_with_the_custom_loop(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    # One CPU here, so one replica; the two-device split is tested in
+    # tests/training/test_distributed_trainer.py.
+    assert main([*SMALL, "--epochs", "2", "--strategy", "mirrored", "--out", out]) == 0
+    printed = capsys.readouterr().out
+    assert "Epoch 2/2 - " in printed and "val_loss" in printed
+    rows = read_history(out)
+    assert [r["epoch"] for r in rows] == ["1", "2"]
+    assert float(rows[1]["loss"]) < float(rows[0]["loss"])
+    assert not os.path.exists(os.path.join(out, "backup"))
+    assert main(["predict", out, "abc"]) == 0
