@@ -43,6 +43,6 @@ def make_copy_task(n, vocab_size=12, max_length=6, seed=0, reverse=False):
     return {"encoder_ids": source, "decoder_ids": decoder_in}, target
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def copy_task():
     return make_copy_task

@@ -138,7 +138,7 @@ class DistributedTrainer:
         self._broadcast = tf.function(self._distributed_broadcast)
 
     # -- steps ------------------------------------------------------------
-    def _replica_sums(self, inputs, targets, logits):
+    def _replica_sums(self, targets, logits):
         mask = tf.cast(tf.not_equal(targets, PAD), tf.float32)
         losses = token_cross_entropy(targets, logits, self.label_smoothing)
         predicted = tf.argmax(logits, axis=-1, output_type=tf.int32)
@@ -152,7 +152,7 @@ class DistributedTrainer:
         variables = self.model.trainable_variables
         with tf.GradientTape() as tape:
             logits = self.model(inputs, training=True)
-            loss_sum, correct, _ = self._replica_sums(inputs, targets, logits)
+            loss_sum, correct, _ = self._replica_sums(targets, logits)
             loss = loss_sum / tf.maximum(tokens, 1.0)
         grads = tape.gradient(loss, variables)
         grads = [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
@@ -165,7 +165,9 @@ class DistributedTrainer:
         self.optimizer.apply(grads, variables)
         # tf.identity: the same tensor object on every replica would be
         # merged into one value, not a per-replica one, by all_reduce.
-        return context.all_reduce(SUM, [loss_sum, correct, tf.identity(stop_vote)])
+        loss_sum, correct, votes = context.all_reduce(
+            SUM, [loss_sum, correct, tf.identity(stop_vote)])
+        return loss_sum, correct, tokens, votes
 
     def _distributed_train_step(self, inputs, targets, stop_vote):
         sums = self.strategy.run(self._replica_train_step,
@@ -175,7 +177,7 @@ class DistributedTrainer:
     def _replica_eval_step(self, inputs, targets):
         context = tf.distribute.get_replica_context()
         logits = self.model(inputs, training=False)
-        loss_sum, correct, mask = self._replica_sums(inputs, targets, logits)
+        loss_sum, correct, mask = self._replica_sums(targets, logits)
         return context.all_reduce(SUM, [loss_sum, correct, tf.reduce_sum(mask)])
 
     def _distributed_eval_step(self, inputs, targets):
@@ -306,11 +308,9 @@ class DistributedTrainer:
                     continue
                 vote = tf.constant(
                     float(deadline is not None and time.monotonic() > deadline))
-                loss_sum, correct, votes = self._train_step(
+                loss_sum, correct, tokens, votes = self._train_step(
                     *self._split(inputs, targets), vote)
-                tokens = float(tf.reduce_sum(
-                    tf.cast(tf.not_equal(targets, PAD), tf.float32)))
-                totals += [float(loss_sum), float(correct), tokens]
+                totals += [float(loss_sum), float(correct), float(tokens)]
                 if not math.isfinite(float(loss_sum)):
                     raise NonFiniteLossError(
                         non_finite_message(float(loss_sum), epoch, step, self.backup_dir),

@@ -13,7 +13,6 @@ import keras
 import numpy as np
 import pytest
 
-from keras_seq.constants import BOS, EOS
 from keras_seq.export import export_saved_model, export_tflite
 from keras_seq.metrics import MaskedSparseCrossEntropy
 from keras_seq.models import rnn_seq2seq
@@ -62,33 +61,18 @@ AS_UNK = {
 }
 
 
-def _reverse_task(n, seed=0, max_length=7):
-    rng = np.random.default_rng(seed)
-    source = np.zeros((n, max_length), "int32")
-    decoder_in = np.zeros((n, max_length + 1), "int32")
-    target = np.zeros((n, max_length + 1), "int32")
-    for i, length in enumerate(rng.integers(1, max_length + 1, n)):
-        symbols = rng.integers(4, V, length)
-        source[i, :length] = symbols
-        decoder_in[i, 0] = BOS
-        decoder_in[i, 1 : length + 1] = symbols[::-1]
-        target[i, :length] = symbols[::-1]
-        target[i, length] = EOS
-    return {"encoder_ids": source, "decoder_ids": decoder_in}, target
-
-
 @pytest.fixture(scope="session")
 def tokenizer():
     return CharTokenizer(VOCABULARY)
 
 
 @pytest.fixture(scope="session")
-def model():
+def model(copy_task):
     """GRU + Luong attention, 16 units, trained ~2 s to reverse a..j."""
     keras.utils.set_random_seed(0)
     model = rnn_seq2seq(V, V, cell="gru", units=16, attention="luong")
     model.compile(keras.optimizers.Adam(2e-2), MaskedSparseCrossEntropy())
-    x, y = _reverse_task(512)
+    x, y = copy_task(512, vocab_size=V, max_length=7, reverse=True)
     model.fit(x, y, batch_size=64, epochs=3, verbose=0)
     return model
 
