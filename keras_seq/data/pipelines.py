@@ -112,6 +112,11 @@ def make_dataset(
         )
     else:
         ds = ds.padded_batch(batch_size, padding_values=PAD)
+    # Bucketing hides the number of batches from tf.data; it is the same
+    # every epoch (bucket membership depends on lengths only), so state it:
+    # Keras then knows the epoch length from the start.
+    ds = ds.apply(tf.data.experimental.assert_cardinality(
+        _batch_count(source_lengths, boundaries, batch_size)))
     ds = ds.prefetch(tf.data.AUTOTUNE)
     ds._keras_seq_epoch = counter
     return ds
@@ -146,6 +151,14 @@ def _permutation(size, seed, counter):
     keys = tf.random.stateless_uniform(
         [size], seed=tf.stack([tf.constant(seed, tf.int64), epoch]))
     return tf.argsort(keys)
+
+
+def _batch_count(lengths, boundaries, batch_size):
+    """Batches per epoch: each bucket's examples in batches of `batch_size`."""
+    buckets = np.searchsorted(np.asarray(boundaries, dtype=np.int64),
+                              np.asarray(lengths, dtype=np.int64), side="right")
+    sizes = np.bincount(buckets, minlength=len(boundaries) + 1)
+    return int(sum(-(-int(n) // batch_size) for n in sizes))
 
 
 def _bucket_boundaries(lengths):

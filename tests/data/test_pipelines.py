@@ -109,3 +109,21 @@ def test_set_epoch_checks_its_arguments():
         set_epoch(ds, -1)
     set_epoch(ds, 5)  # unshuffled: a no-op
     assert _first_column(ds) == [4]
+
+
+@pytest.mark.parametrize("n, batch_size, seed", [(1, 4, 0), (37, 4, 1), (400, 32, 2), (400, 7, 3)])
+@pytest.mark.parametrize("bucket", [True, False])
+def test_cardinality_is_the_number_of_batches_every_epoch(n, batch_size, seed, bucket):
+    import tensorflow as tf
+
+    from keras_seq.data import make_dataset
+
+    sources, decoder, targets = mixed_examples(n, seed)
+    ds = make_dataset(sources, decoder, targets, batch_size, shuffle=True,
+                      seed=seed, bucket=bucket)
+    stated = int(ds.cardinality())
+    assert stated > 0
+    for _ in range(2):  # the same count after a reshuffle
+        assert sum(1 for _ in ds) == stated
+    assert int(ds.skip(1).cardinality()) == stated - 1
+    assert tf.data.experimental.cardinality(ds) != tf.data.UNKNOWN_CARDINALITY
