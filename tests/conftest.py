@@ -1,6 +1,8 @@
 """Shared fixtures: quiet TensorFlow, tiny data, dtype-policy hygiene."""
 
+import json
 import os
+import socket
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -46,3 +48,28 @@ def make_copy_task(n, vocab_size=12, max_length=6, seed=0, reverse=False):
 @pytest.fixture(scope="session")
 def copy_task():
     return make_copy_task
+
+
+def loopback_worker_environments(n):
+    """`os.environ` plus TF_CONFIG for `n` workers on free loopback ports.
+
+    Worker `i` of a `MultiWorkerMirroredStrategy` cluster runs with the
+    `i`-th environment (worker 0 is the chief).
+    """
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
+    return [
+        dict(os.environ, TF_CONFIG=json.dumps(
+            {"cluster": cluster, "task": {"type": "worker", "index": index}}))
+        for index in range(n)
+    ]
+
+
+@pytest.fixture(scope="session")
+def worker_environments():
+    return loopback_worker_environments

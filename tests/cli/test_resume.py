@@ -3,7 +3,6 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -150,25 +149,13 @@ def test_training_option_errors_are_clear(tmp_path, capsys, monkeypatch):
     assert "--clipnorm must be >= 0" in capsys.readouterr().err
 
 
-def free_ports(n):
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
-def run_workers(out, args):
-    cluster = {"worker": [f"127.0.0.1:{p}" for p in free_ports(2)]}
-    workers = []
-    for index in range(2):
-        config = {"cluster": cluster, "task": {"type": "worker", "index": index}}
-        workers.append(subprocess.Popen(
-            command(*args, "--strategy", "multi-worker", "--out", out),
-            env=dict(os.environ, TF_CONFIG=json.dumps(config)),
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+def run_workers(out, args, environments):
+    workers = [
+        subprocess.Popen(command(*args, "--strategy", "multi-worker", "--out", out),
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True)
+        for env in environments(2)
+    ]
     results = []
     for worker in workers:
         try:
@@ -179,9 +166,10 @@ def run_workers(out, args):
 
 
 @pytest.mark.slow
-def test_multi_worker_cli_trains_and_only_the_chief_writes(tmp_path):
+def test_multi_worker_cli_trains_and_only_the_chief_writes(tmp_path, worker_environments):
     out = str(tmp_path / "run")
-    (chief, chief_code), (other, other_code) = run_workers(out, [*SMALL, "--epochs", "2"])
+    (chief, chief_code), (other, other_code) = run_workers(
+        out, [*SMALL, "--epochs", "2"], worker_environments)
     assert chief_code == 0 and other_code == 0, (chief + other)[-3000:]
     assert "Epoch 2/2" in chief and f"saved {out}" in chief
     assert "Epoch" not in other and "saved" not in other
@@ -189,7 +177,8 @@ def test_multi_worker_cli_trains_and_only_the_chief_writes(tmp_path):
     assert {"model.keras", "config.json", "history.csv"} <= set(os.listdir(out))
     assert main(["predict", out, "abc"]) == 0
     # Started again on the finished run, both workers return at once.
-    (chief, chief_code), (other, other_code) = run_workers(out, [*SMALL, "--epochs", "2"])
+    (chief, chief_code), (other, other_code) = run_workers(
+        out, [*SMALL, "--epochs", "2"], worker_environments)
     assert chief_code == 0 and other_code == 0, (chief + other)[-3000:]
     assert "finished training already" in chief and "Epoch" not in chief
 

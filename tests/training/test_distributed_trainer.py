@@ -2,7 +2,6 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import textwrap
@@ -194,26 +193,13 @@ WORKER = textwrap.dedent(
 )
 
 
-def free_ports(n):
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
-def start_workers(tmp_path, *args):
-    cluster = {"worker": [f"127.0.0.1:{p}" for p in free_ports(2)]}
-    workers = []
-    for index in range(2):
-        config = {"cluster": cluster, "task": {"type": "worker", "index": index}}
-        env = dict(os.environ, TF_CONFIG=json.dumps(config))
-        workers.append(subprocess.Popen(
+def start_workers(tmp_path, environments, *args):
+    return [
+        subprocess.Popen(
             [sys.executable, "-c", WORKER, TESTS, str(tmp_path / f"w{index}.npz"), *args],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    return workers
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for index, env in enumerate(environments(2))
+    ]
 
 
 def finish(workers):
@@ -236,8 +222,9 @@ def run_alone(path, *args):
 
 
 @pytest.mark.slow
-def test_two_workers_on_loopback_end_identical_and_equal_one_process(tmp_path):
-    workers = start_workers(tmp_path)
+def test_two_workers_on_loopback_end_identical_and_equal_one_process(
+        tmp_path, worker_environments):
+    workers = start_workers(tmp_path, worker_environments)
     alone = run_alone(tmp_path / "single.npz")
     outputs = finish(workers)
     assert [o["replicas"] for o in outputs] == [2, 2] and alone["replicas"] == 1
@@ -252,12 +239,12 @@ def test_two_workers_on_loopback_end_identical_and_equal_one_process(tmp_path):
 
 
 @pytest.mark.slow
-def test_two_workers_resume_from_the_chiefs_backup(tmp_path):
+def test_two_workers_resume_from_the_chiefs_backup(tmp_path, worker_environments):
     """Epoch 1 alone with a backup, then two workers finish epoch 2 from it."""
     backup = str(tmp_path / "backup")
     first = run_alone(tmp_path / "first.npz", backup, "1")
     assert len(first["loss"]) == 1 and os.path.exists(os.path.join(backup, "latest.npz"))
-    workers = start_workers(tmp_path, backup, "2")
+    workers = start_workers(tmp_path, worker_environments, backup, "2")
     whole = run_alone(tmp_path / "whole.npz")  # 2 epochs, uninterrupted
     outputs = finish(workers)
     assert [len(o["loss"]) for o in outputs] == [1, 1]  # only epoch 2 was left
