@@ -60,8 +60,7 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
 
     def resume_position(self):
         """(epoch, steps_done) a `fit` started now resumes at; (0, 0) if fresh."""
-        state = self._read_state()
-        return int(state.get("epoch", 0)), int(state.get("steps_done", 0))
+        return _position(self._read_state())
 
     def _seed_states(self):
         weights = {id(w) for w in self.model.weights}
@@ -78,8 +77,9 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
-        self._current_epoch, self._offset = self.resume_position()
-        states = self._read_state().get("rng")
+        state = self._read_state()
+        self._current_epoch, self._offset = _position(state)
+        states = state.get("rng")
         generators = self._seed_states()
         if states is not None and len(states) == len(generators):
             for variable, value in zip(generators, states):
@@ -132,6 +132,11 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
                  # Dropout's random state, which save_weights leaves out.
                  "rng": [np.asarray(v.numpy()).tolist() for v in self._seed_states()]}
         atomic_write_bytes(metadata, json.dumps(state).encode("utf-8"))
+
+
+def _position(state):
+    """(epoch, steps_done) of a backup's metadata dict."""
+    return int(state.get("epoch", 0)), int(state.get("steps_done", 0))
 
 
 def _atomic_copy(source, destination):
