@@ -169,9 +169,8 @@ class DistributedTrainer:
             SUM, [loss_sum, correct, tf.identity(stop_vote)])
         return loss_sum, correct, tokens, votes
 
-    def _distributed_train_step(self, inputs, targets, stop_vote):
-        sums = self.strategy.run(self._replica_train_step,
-                                 args=(inputs, targets, stop_vote))
+    def _distributed_train_step(self, batch, stop_vote):
+        sums = self.strategy.run(self._replica_train_step, args=(*batch, stop_vote))
         return [self.strategy.experimental_local_results(s)[0] for s in sums]
 
     def _replica_eval_step(self, inputs, targets):
@@ -180,8 +179,8 @@ class DistributedTrainer:
         loss_sum, correct, mask = self._replica_sums(targets, logits)
         return context.all_reduce(SUM, [loss_sum, correct, tf.reduce_sum(mask)])
 
-    def _distributed_eval_step(self, inputs, targets):
-        sums = self.strategy.run(self._replica_eval_step, args=(inputs, targets))
+    def _distributed_eval_step(self, batch):
+        sums = self.strategy.run(self._replica_eval_step, args=tuple(batch))
         return [self.strategy.experimental_local_results(s)[0] for s in sums]
 
     def _replica_broadcast(self, position):
@@ -224,10 +223,8 @@ class DistributedTrainer:
             rows = slice(r * per, (r + 1) * per)
             return {k: v[rows] for k, v in inputs.items()}, targets[rows]
 
-        return self.strategy.experimental_distribute_values_from_function(
-            lambda ctx: value(ctx)[0]), \
-            self.strategy.experimental_distribute_values_from_function(
-                lambda ctx: value(ctx)[1])
+        # One call: a value function may return a nest (inputs, targets).
+        return self.strategy.experimental_distribute_values_from_function(value)
 
     # -- backups ----------------------------------------------------------
     def _backup_path(self):
@@ -309,7 +306,7 @@ class DistributedTrainer:
                 vote = tf.constant(
                     float(deadline is not None and time.monotonic() > deadline))
                 loss_sum, correct, tokens, votes = self._train_step(
-                    *self._split(inputs, targets), vote)
+                    self._split(inputs, targets), vote)
                 totals += [float(loss_sum), float(correct), float(tokens)]
                 if not math.isfinite(float(loss_sum)):
                     raise NonFiniteLossError(
@@ -347,7 +344,7 @@ class DistributedTrainer:
         """Token-mean loss and token accuracy over `dataset` (all workers)."""
         totals = np.zeros(3)
         for inputs, targets in dataset:
-            totals += [float(x) for x in self._eval_step(*self._split(inputs, targets))]
+            totals += [float(x) for x in self._eval_step(self._split(inputs, targets))]
         tokens = max(totals[2], 1.0)
         return {f"{prefix}loss": totals[0] / tokens,
                 f"{prefix}token_accuracy": totals[1] / tokens}
