@@ -12,6 +12,7 @@ closest reference over its length. No stress digits.
 
 import argparse
 import collections
+import math
 import os
 import platform
 import time
@@ -42,6 +43,12 @@ parser.add_argument("--units", type=int, default=256)
 parser.add_argument("--layers", type=int, default=2)
 parser.add_argument("--minutes", type=float, default=60.0)
 parser.add_argument("--batch-size", type=int, default=128)
+parser.add_argument("--dropout", type=float, default=None,
+                    help="defaults to 0.2 for RNNs and 0.1 for the Transformer")
+parser.add_argument("--learning-rate", type=float, default=1e-3)
+parser.add_argument("--schedule", default="cosine", choices=("cosine", "plateau"),
+                    help="cosine: warm up, then anneal to 0 over the time budget; "
+                         "plateau: halve on a validation plateau and stop early")
 parser.add_argument("--method", default="beam", choices=("greedy", "beam"))
 parser.add_argument("--limit-test", type=int, default=None, help="score only N test words")
 args = parser.parse_args()
@@ -87,23 +94,46 @@ def dataset(indices, shuffle):
 if args.model == "transformer":
     model = keras_seq.models.transformer_seq2seq(
         chars.vocab_size, phones.vocab_size, num_layers=args.layers, dim=args.units,
-        num_heads=4, ff_dim=4 * args.units, max_length=40, dropout=0.1)
+        num_heads=4, ff_dim=4 * args.units, max_length=40,
+        dropout=0.1 if args.dropout is None else args.dropout)
 else:
     model = keras_seq.models.rnn_seq2seq(
         chars.vocab_size, phones.vocab_size, cell="lstm", units=args.units,
-        num_layers=args.layers, bidirectional=True, dropout=0.2,
+        num_layers=args.layers, bidirectional=True,
+        dropout=0.2 if args.dropout is None else args.dropout,
         attention="bahdanau" if args.model == "attention" else None)
-model.compile(keras.optimizers.Adam(1e-3, clipnorm=1.0),
+model.compile(keras.optimizers.Adam(args.learning_rate, clipnorm=1.0),
               keras_seq.metrics.MaskedSparseCrossEntropy(label_smoothing=0.1),
               metrics=[keras_seq.metrics.SequenceAccuracy()])
 
 # 3. Train for the time budget, keeping the best validation weights.
+class CosineOverTime(keras.callbacks.Callback):
+    """Learning rate as a function of the share of the time budget spent.
+
+    A fixed-time run cannot know its number of steps in advance, so the
+    schedule runs on the clock: a linear warm-up over the first 2% of the
+    budget, then a cosine from the peak down to 0 at the deadline.
+    """
+
+    def __init__(self, peak, minutes):
+        super().__init__()
+        self.peak, self.seconds, self.start = peak, 60.0 * minutes, time.monotonic()
+
+    def on_train_batch_begin(self, batch, logs=None):
+        spent = min((time.monotonic() - self.start) / self.seconds, 1.0)
+        factor = spent / 0.02 if spent < 0.02 else 0.5 * (1 + math.cos(math.pi * spent))
+        self.model.optimizer.learning_rate.assign(self.peak * max(factor, 1e-3))
+
+
+if args.schedule == "cosine":
+    callbacks = [CosineOverTime(args.learning_rate, args.minutes),
+                 keras.callbacks.EarlyStopping(patience=10_000, restore_best_weights=True)]
+else:
+    callbacks = [keras.callbacks.ReduceLROnPlateau(patience=2, factor=0.5),
+                 keras.callbacks.EarlyStopping(patience=5, restore_best_weights=True)]
 start = time.time()
 model.fit(dataset(fit_idx, True), validation_data=dataset(held, False), epochs=10_000,
-          callbacks=[TimeLimit(args.minutes),
-                     keras.callbacks.ReduceLROnPlateau(patience=2, factor=0.5),
-                     keras.callbacks.EarlyStopping(patience=5, restore_best_weights=True)],
-          verbose=2)
+          callbacks=[TimeLimit(args.minutes)] + callbacks, verbose=2)
 train_minutes = (time.time() - start) / 60
 
 # 4. Decode the test words and score them like the literature.
