@@ -10,7 +10,12 @@ from keras_seq.decoding.reorder_state import reorder_state
 from keras_seq.decoding.tile_beams import tile_beams
 
 
-def _check_arguments(beam_size, length_penalty, num_return):
+def check_beam_search_arguments(beam_size, length_penalty, num_return):
+    """Raise one `ValueError` naming the first bad argument of `beam_search`.
+
+    Plain Python checks, so callers (`Seq2Seq.generate`) can run them before
+    tracing.
+    """
     if (
         not isinstance(beam_size, numbers.Integral)
         or isinstance(beam_size, bool)
@@ -130,7 +135,7 @@ def beam_search(
         - [Wu et al., 2016](https://arxiv.org/abs/1609.08144) (GNMT length
           penalty).
     """
-    _check_arguments(beam_size, length_penalty, num_return)
+    check_beam_search_arguments(beam_size, length_penalty, num_return)
     _common.check_step_fn(step_fn)
     batch_size = _common.check_size("batch_size", batch_size)
     max_length = _common.check_size("max_length", max_length)

@@ -9,7 +9,12 @@ from keras_seq.decoding import _common
 from keras_seq.decoding import _single_path
 
 
-def _check_arguments(temperature, top_k, top_p, seed):
+def check_sample_arguments(temperature, top_k, top_p, seed):
+    """Raise one `ValueError` naming the first bad argument of `sample`.
+
+    Plain Python checks, so callers (`Seq2Seq.generate`) can run them before
+    tracing.
+    """
     if (
         not isinstance(temperature, numbers.Real)
         or isinstance(temperature, bool)
@@ -137,7 +142,7 @@ def sample(
         - [Holtzman et al., 2020](https://arxiv.org/abs/1904.09751)
           (nucleus sampling).
     """
-    _check_arguments(temperature, top_k, top_p, seed)
+    check_sample_arguments(temperature, top_k, top_p, seed)
 
     def choose(logits, t):
         logits = logits / float(temperature)

@@ -4,8 +4,8 @@ import tensorflow as tf
 
 from keras_seq.constants import PAD
 from keras_seq.decoding import beam_search, greedy_search, sample, tile_beams
-from keras_seq.decoding.beam_search import _check_arguments as check_beam_arguments
-from keras_seq.decoding.sample import _check_arguments as check_sample_arguments
+from keras_seq.decoding.beam_search import check_beam_search_arguments
+from keras_seq.decoding.sample import check_sample_arguments
 from keras_seq.encoders.encoder_output import EncoderOutput
 from keras_seq.layers.validation import check_choice, check_positive_int
 
@@ -42,7 +42,7 @@ def check_generate_arguments(
             f"method='beam'. Received: num_return={num_return}, method={method!r}"
         )
     if method == "beam":
-        check_beam_arguments(beam_size, length_penalty, num_return)
+        check_beam_search_arguments(beam_size, length_penalty, num_return)
     if method == "sample":
         check_sample_arguments(temperature, top_k, top_p, seed)
 
