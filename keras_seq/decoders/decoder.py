@@ -42,3 +42,21 @@ class Decoder(keras.layers.Layer):
             `(logits, new_state)`: float32 logits `(B, V)` and the next state.
         """
         raise NotImplementedError
+
+    def sanitize_state(self, state):
+        """Make a state that came from outside the graph safe to step from.
+
+        Exports whose steps an app drives (TFLite `decode_step`) call this on
+        the state the app feeds back, so a corrupt value gives defined logits
+        instead of a failed invoke or an out-of-bounds read. Float NaN/inf
+        and out-of-vocabulary ids are handled by the export itself; this
+        hook covers what only the decoder knows (a Transformer's cache
+        position). The default returns `state` unchanged.
+
+        Args:
+            state: a state tree as `step` takes it.
+
+        Returns:
+            A state tree of the same structure.
+        """
+        return state

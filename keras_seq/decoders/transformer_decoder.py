@@ -276,6 +276,17 @@ class TransformerDecoder(Decoder):
         }
         return logits, new_state
 
+    def sanitize_state(self, state):
+        """Clip `state["index"]` into `[0, max_length)`.
+
+        `step` itself refuses an index past the cache (`InvalidArgumentError`
+        naming `max_length`), but the TFLite converter drops that check and
+        LiteRT would then fail the invoke on an out-of-bounds gather, or
+        read another position for a negative index. An app-fed index is
+        read as the nearest end of the cache instead.
+        """
+        return {**state, "index": ops.clip(state["index"], 0, self.max_length - 1)}
+
     def get_config(self):
         config = super().get_config()
         config.update(

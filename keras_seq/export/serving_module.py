@@ -214,7 +214,8 @@ class ServingModule(tf.Module):
 
     def decode_step(self, inputs):
         # The app feeds these back; NaN or +-inf there reads as 0, an id
-        # outside the target vocabulary as UNK.
+        # outside the target vocabulary as UNK, and the decoder makes the
+        # rest of its state safe (a Transformer's cache position).
         inputs = {
             k: finite_or_zero(v) if v.dtype.is_floating else v
             for k, v in inputs.items()
@@ -223,6 +224,7 @@ class ServingModule(tf.Module):
         state = keras.tree.pack_sequence_as(
             self._state_template, [inputs[name] for name in names]
         )
+        state = self.model.decoder.sanitize_state(state)
         encoded = EncoderOutput(
             inputs["memory"], (), tf.cast(inputs["memory_mask"], tf.bool)
         )

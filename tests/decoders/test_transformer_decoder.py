@@ -103,6 +103,29 @@ def test_step_writes_one_cache_position_per_call():
         np.testing.assert_array_equal(state["index"], [t, t])
 
 
+@pytest.mark.parametrize("index,reads_as", [(8, 7), (10**6, 7), (2**31 - 1, 7),
+                                             (-1, 0), (-(2**31), 0)])
+def test_sanitize_state_reads_an_index_outside_the_cache_as_its_nearest_end(
+    index, reads_as
+):
+    # Exports call it on an app-fed state: no out-of-bounds gather or
+    # negative position may reach `step`.
+    encoder, decoder = make()
+    encoder_output = encoder(SRC)
+    _, states = step_all(decoder, TGT, encoder_output)
+    state = {**states[4], "index": np.full((2,), index, "int32")}
+    clean = decoder.sanitize_state(state)
+    np.testing.assert_array_equal(clean["index"], [reads_as] * 2)
+    assert set(clean) == set(state)
+    for name in ("keys", "values", "memory_keys", "memory_values"):
+        assert all(a is b for a, b in zip(clean[name], state[name]))
+    logits, new_state = decoder.step(TGT[:, 4], clean, encoder_output)
+    assert np.all(np.isfinite(logits))
+    np.testing.assert_array_equal(new_state["index"], [reads_as + 1] * 2)
+    in_range = {**states[4], "index": np.full((2,), 4, "int32")}
+    np.testing.assert_array_equal(decoder.sanitize_state(in_range)["index"], [4, 4])
+
+
 def test_appended_target_padding_leaves_logits_unchanged():
     encoder, decoder = make()
     encoder_output = encoder(SRC)

@@ -83,6 +83,41 @@ def test_app_driven_loop_over_encode_and_decode_step(family, trained, sources, t
 
 
 @pytest.mark.slow
+def test_transformer_decode_step_reads_an_index_outside_the_cache_as_its_end(
+    trained, sources, tmp_path
+):
+    # The converter drops step's own check; without sanitizing, LiteRT failed
+    # the invoke ("gather index out of bounds") or read a negative index as
+    # another position.
+    model = trained("transformer")  # max_length 20
+    path = tmp_path / "model.tflite"
+    export_tflite(model, path)
+    interpreter = Interpreter(str(path))
+    encoded = interpreter.get_signature_runner("encode")(encoder_ids=sources[:2])
+    step = interpreter.get_signature_runner("decode_step")
+
+    def at(index):
+        state = {k: v for k, v in encoded.items() if k.startswith("state_")}
+        state["state_index"] = np.full((2,), index, np.int32)
+        return step(ids=np.array([BOS, BOS], np.int32), memory=encoded["memory"],
+                    memory_mask=encoded["memory_mask"], **state)
+
+    for index, reads_as in ((20, 19), (2**31 - 1, 19), (-1, 0), (-(2**31), 0)):
+        got, expected = at(index), at(reads_as)
+        np.testing.assert_array_equal(got["logits"], expected["logits"])
+        np.testing.assert_array_equal(got["state_index"], [reads_as + 1] * 2)
+    assert not np.allclose(at(19)["logits"], at(0)["logits"])
+    # And in range the app loop still equals Keras (checked above for index
+    # 0..n); the first step's logits are Keras' own.
+    keras_logits, _ = model.decoder.step(
+        np.array([BOS, BOS], np.int32),
+        model.decoder.initial_state(model.encoder(sources[:2])),
+        model.encoder(sources[:2]),
+    )
+    np.testing.assert_allclose(at(0)["logits"], keras_logits, atol=1e-4)
+
+
+@pytest.mark.slow
 def test_static_shapes_for_delegates(trained, sources, tmp_path):
     model = trained("gru-bahdanau")
     path = tmp_path / "static.tflite"
