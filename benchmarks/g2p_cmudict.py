@@ -23,6 +23,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import keras_seq  # noqa: E402
+from keras_seq.cli.run_directory import save_model  # noqa: E402
 from keras_seq.training import TimeLimit  # noqa: E402
 from keras_seq.data import make_dataset  # noqa: E402
 from keras_seq.text import CharTokenizer, SymbolTokenizer  # noqa: E402
@@ -50,6 +51,8 @@ parser.add_argument("--schedule", default="cosine", choices=("cosine", "plateau"
                     help="cosine: warm up, then anneal to 0 over the time budget; "
                          "plateau: halve on a validation plateau and stop early")
 parser.add_argument("--method", default="beam", choices=("greedy", "beam"))
+parser.add_argument("--save", default="runs/g2p_benchmark",
+                    help="directory for model.keras, written (atomically) before decoding")
 parser.add_argument("--limit-test", type=int, default=None, help="score only N test words")
 args = parser.parse_args()
 keras.utils.set_random_seed(0)
@@ -135,6 +138,11 @@ start = time.time()
 model.fit(dataset(fit_idx, True), validation_data=dataset(held, False), epochs=10_000,
           callbacks=[TimeLimit(args.minutes)] + callbacks, verbose=2)
 train_minutes = (time.time() - start) / 60
+# Keep the trained model before decoding: a long run must not be lost to a
+# failure after training.
+os.makedirs(args.save, exist_ok=True)
+save_model(model, args.save)
+print(f"saved {os.path.join(args.save, 'model.keras')}")
 
 # 4. Decode the test words and score them like the literature.
 test_words = sorted(test)[: args.limit_test]
