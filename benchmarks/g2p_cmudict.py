@@ -47,7 +47,7 @@ parser.add_argument("--batch-size", type=int, default=128)
 parser.add_argument("--dropout", type=float, default=None,
                     help="defaults to 0.2 for RNNs and 0.1 for the Transformer")
 parser.add_argument("--learning-rate", type=float, default=1e-3)
-parser.add_argument("--schedule", default="cosine", choices=("cosine", "plateau"),
+parser.add_argument("--schedule", default="plateau", choices=("cosine", "plateau"),
                     help="cosine: warm up, then anneal to 0 over the time budget; "
                          "plateau: halve on a validation plateau and stop early")
 parser.add_argument("--method", default="beam", choices=("greedy", "beam"))
