@@ -23,7 +23,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import keras_seq  # noqa: E402
-from keras_seq.cli.run_directory import save_model  # noqa: E402
+from keras_seq.cli.run_directory import MODEL, save_model  # noqa: E402
 from keras_seq.training import TimeLimit  # noqa: E402
 from keras_seq.data import make_dataset  # noqa: E402
 from keras_seq.text import CharTokenizer, SymbolTokenizer  # noqa: E402
@@ -115,7 +115,8 @@ class CosineOverTime(keras.callbacks.Callback):
 
     A fixed-time run cannot know its number of steps in advance, so the
     schedule runs on the clock: a linear warm-up over the first 2% of the
-    budget, then a cosine from the peak down to 0 at the deadline.
+    budget, then a cosine from the peak down to the deadline, floored at
+    0.1% of the peak (so the first batch does not run at 0).
     """
 
     def __init__(self, peak, minutes):
@@ -142,7 +143,7 @@ train_minutes = (time.time() - start) / 60
 # failure after training.
 os.makedirs(args.save, exist_ok=True)
 save_model(model, args.save)
-print(f"saved {os.path.join(args.save, 'model.keras')}")
+print(f"saved {os.path.join(args.save, MODEL)}")
 
 # 4. Decode the test words and score them like the literature.
 test_words = sorted(test)[: args.limit_test]

@@ -109,10 +109,9 @@ def test_transformer_decode_step_reads_an_index_outside_the_cache_as_its_end(
     assert not np.allclose(at(19)["logits"], at(0)["logits"])
     # And in range the app loop still equals Keras (checked above for index
     # 0..n); the first step's logits are Keras' own.
+    memory = model.encoder(sources[:2])
     keras_logits, _ = model.decoder.step(
-        np.array([BOS, BOS], np.int32),
-        model.decoder.initial_state(model.encoder(sources[:2])),
-        model.encoder(sources[:2]),
+        np.array([BOS, BOS], np.int32), model.decoder.initial_state(memory), memory
     )
     np.testing.assert_allclose(at(0)["logits"], keras_logits, atol=1e-4)
 
