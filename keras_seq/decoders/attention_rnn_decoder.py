@@ -8,7 +8,7 @@ from keras_seq.decoders.rnn_decoder import RNNDecoder
 from keras_seq.layers.bahdanau_attention import BahdanauAttention
 from keras_seq.layers.luong_attention import SCORES, LuongAttention
 from keras_seq.layers.buffer_write import write_step
-from keras_seq.layers.recurrence import run_rnn
+from keras_seq.layers.recurrence import counted_loop, run_rnn
 from keras_seq.layers.validation import (
     check_choice,
     check_ids,
@@ -220,8 +220,8 @@ class AttentionRNNDecoder(RNNDecoder):
             all_weights = write_step(all_weights, t, state["attention"])
             return all_logits, all_weights, state
 
-        all_logits, all_weights, _ = ops.fori_loop(
-            0, steps, body, (all_logits, all_weights, state)
+        all_logits, all_weights, _ = counted_loop(
+            steps, body, (all_logits, all_weights, state)
         )
         return (
             ops.transpose(all_logits, (1, 0, 2)),  # (B, T, V)

@@ -58,6 +58,32 @@ def cell_step(cell, x_t, states, mask_t=None, training=False):
     return output, new_states
 
 
+def counted_loop(steps, body, init):
+    """`body(i, carry) -> carry` for `i` in `[0, steps)`, as one bounded loop.
+
+    Like `keras.ops.fori_loop(0, steps, body, init)`, but the while loop
+    carries `maximum_iterations=steps`. Keras' `fori_loop` leaves it unset,
+    and then XLA cannot compile the loop's gradient ("XLA compilation
+    requires a fixed tensor list size"); `compile(jit_compile="auto")` turns
+    XLA on wherever a GPU is visible, so `fit` would fail there.
+
+    Args:
+        steps: int or scalar int tensor. Number of iterations.
+        body: callable `(i, carry) -> carry`, `carry` a nest of tensors.
+        init: the initial carry.
+
+    Returns:
+        The carry after `steps` iterations.
+    """
+    _, carry = ops.while_loop(
+        lambda i, carry: i < steps,
+        lambda i, carry: (i + 1, body(i, carry)),
+        (0, init),
+        maximum_iterations=steps,
+    )
+    return carry
+
+
 def run_rnn(cell, inputs, mask, initial_states, reverse=False, training=False):
     """Run `cell` over `inputs` (B, S, F) with a boolean `mask` (B, S).
 
@@ -90,5 +116,5 @@ def run_rnn(cell, inputs, mask, initial_states, reverse=False, training=False):
         outputs = write_step(outputs, t, output)
         return outputs, states
 
-    outputs, states = ops.fori_loop(0, steps, body, (outputs, tuple(initial_states)))
+    outputs, states = counted_loop(steps, body, (outputs, tuple(initial_states)))
     return ops.transpose(outputs, (1, 0, 2)), states
