@@ -138,17 +138,21 @@ class CosineOverTime(keras.callbacks.Callback):
         self.model.optimizer.learning_rate.assign(self.peak * max(factor, 1e-3))
 
 
-if args.schedule == "cosine":
-    callbacks = [CosineOverTime(args.learning_rate, args.minutes),
-                 keras.callbacks.EarlyStopping(patience=10_000, restore_best_weights=True)]
-else:
-    callbacks = [keras.callbacks.ReduceLROnPlateau(patience=2, factor=0.5),
-                 keras.callbacks.EarlyStopping(patience=5, restore_best_weights=True)]
+def schedule_callbacks():
+    """The learning-rate schedule and early stopping; the clock starts here."""
+    if args.schedule == "cosine":
+        return [CosineOverTime(args.learning_rate, args.minutes),
+                keras.callbacks.EarlyStopping(patience=10_000, restore_best_weights=True)]
+    return [keras.callbacks.ReduceLROnPlateau(patience=2, factor=0.5),
+            keras.callbacks.EarlyStopping(patience=5, restore_best_weights=True)]
+
+
 if args.load:
     model = keras.saving.load_model(os.path.join(args.load, MODEL))
     trained = f"no training (loaded {os.path.join(args.load, MODEL)})"
 else:
     model = build_model()
+    callbacks = schedule_callbacks()
     start = time.time()
     model.fit(dataset(fit_idx, True), validation_data=dataset(held, False), epochs=10_000,
               callbacks=[TimeLimit(args.minutes)] + callbacks, verbose=2)
