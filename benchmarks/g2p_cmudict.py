@@ -50,6 +50,12 @@ parser.add_argument("--learning-rate", type=float, default=1e-3)
 parser.add_argument("--schedule", default="plateau", choices=("cosine", "plateau"),
                     help="cosine: warm up, then anneal to 0 over the time budget; "
                          "plateau: halve on a validation plateau and stop early")
+parser.add_argument("--init", default=None, metavar="DIR",
+                    help="start from DIR/model.keras (a finished run) instead of fresh weights "
+                         "and train it further under this run's optimizer and schedule")
+parser.add_argument("--ema", type=float, default=None, metavar="MOMENTUM",
+                    help="keep an exponential moving average of the weights (e.g. 0.999); "
+                         "validation, early stopping and the saved model use the average")
 parser.add_argument("--method", default="beam", choices=("greedy", "beam"))
 parser.add_argument("--beam-size", type=int, default=4)
 parser.add_argument("--length-penalty", type=float, default=0.0,
@@ -101,7 +107,9 @@ def dataset(indices, shuffle):
 
 # 2. Model.
 def build_model():
-    if args.model == "transformer":
+    if args.init:
+        model = keras.saving.load_model(os.path.join(args.init, MODEL))
+    elif args.model == "transformer":
         model = keras_seq.models.transformer_seq2seq(
             chars.vocab_size, phones.vocab_size, num_layers=args.layers, dim=args.units,
             num_heads=4, ff_dim=4 * args.units, max_length=40,
@@ -112,7 +120,8 @@ def build_model():
             num_layers=args.layers, bidirectional=True,
             dropout=0.3 if args.dropout is None else args.dropout,
             attention="bahdanau" if args.model == "attention" else None)
-    model.compile(keras.optimizers.Adam(args.learning_rate, clipnorm=1.0),
+    ema = {"use_ema": True, "ema_momentum": args.ema} if args.ema else {}
+    model.compile(keras.optimizers.Adam(args.learning_rate, clipnorm=1.0, **ema),
                   keras_seq.metrics.MaskedSparseCrossEntropy(label_smoothing=0.1),
                   metrics=[keras_seq.metrics.SequenceAccuracy()])
     return model
@@ -139,12 +148,19 @@ class CosineOverTime(keras.callbacks.Callback):
 
 
 def schedule_callbacks():
-    """The learning-rate schedule and early stopping; the clock starts here."""
+    """The learning-rate schedule and early stopping; the clock starts here.
+
+    With --ema, SwapEMAWeights comes first: at each epoch's end the model
+    holds the averaged weights, so the validation score, the plateau
+    schedule and the best weights that early stopping restores at the end
+    are all those of the average.
+    """
+    swap = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if args.ema else []
     if args.schedule == "cosine":
-        return [CosineOverTime(args.learning_rate, args.minutes),
-                keras.callbacks.EarlyStopping(patience=10_000, restore_best_weights=True)]
-    return [keras.callbacks.ReduceLROnPlateau(patience=2, factor=0.5),
-            keras.callbacks.EarlyStopping(patience=5, restore_best_weights=True)]
+        return swap + [CosineOverTime(args.learning_rate, args.minutes),
+                       keras.callbacks.EarlyStopping(patience=10_000, restore_best_weights=True)]
+    return swap + [keras.callbacks.ReduceLROnPlateau(patience=2, factor=0.5),
+                   keras.callbacks.EarlyStopping(patience=5, restore_best_weights=True)]
 
 
 if args.load:
@@ -180,7 +196,9 @@ print(f"\n| system | WER % | PER % |\n|---|---|---|")
 for name, w in PUBLISHED:
     print(f"| {name} (published) | {w} | not given here |")
 decoding = f"beam {args.beam_size}" if args.method == "beam" else "greedy"
-print(f"| keras_seq {args.load or f'{args.model} ({args.units}x{args.layers})'}, {decoding} | "
+name = args.load or (f"{args.init} trained further" if args.init
+                    else f"{args.model} ({args.units}x{args.layers})")
+print(f"| keras_seq {name}, {decoding} | "
       f"{wer:.1f} | {per:.2f} |")
 print(f"\n{len(test_words)} test words; {trained} on "
       f"{platform.processor() or platform.machine()} ({os.cpu_count()} cores); "
