@@ -1,0 +1,65 @@
+"""Smoke test of benchmarks/g2p_cmudict.py on a tiny generated lexicon.
+
+The benchmark is a script, not a test; this only keeps its three paths
+working: train and save, decode a saved run again (`--load`), and train a
+saved run further with a moving average of the weights (`--init --ema`).
+"""
+
+import os
+import re
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SCRIPT = os.path.join(ROOT, "benchmarks", "g2p_cmudict.py")
+PHONES = {"a": "AA", "b": "B", "d": "D", "e": "EH", "k": "K", "o": "OW", "s": "S", "t": "T"}
+
+
+def write_lexicon(path, words):
+    with open(path, "w", encoding="utf-8") as f:
+        for word in words:
+            prons = [" ".join(PHONES[c] for c in word)]
+            if word.endswith("s"):  # a second pronunciation, as CMUdict has
+                prons.append(prons[0][:-1] + "Z")
+            f.write(word.upper() + "\t" + "\t".join(prons) + "\n")
+
+
+def run(tmp_path, *flags):
+    result = subprocess.run(
+        [sys.executable, SCRIPT, "--train", str(tmp_path / "train"),
+         "--test", str(tmp_path / "ref"), "--units", "16", "--layers", "1",
+         "--batch-size", "16", "--method", "greedy", *flags],
+        capture_output=True, text=True, timeout=600,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    row = re.search(r"^\| keras_seq .*\| ([\d.]+) \| ([\d.]+) \|$", result.stdout, re.M)
+    assert row, result.stdout[-2000:]
+    assert "40 test words" in result.stdout
+    return float(row.group(1)), float(row.group(2))
+
+
+@pytest.mark.slow
+def test_benchmark_trains_reloads_and_trains_further_with_ema(tmp_path):
+    rng = np.random.default_rng(1)
+    letters = sorted(PHONES)
+    words = sorted({"".join(rng.choice(letters, rng.integers(2, 7))) for _ in range(400)})
+    write_lexicon(tmp_path / "train", words[40:])
+    write_lexicon(tmp_path / "ref", words[:40])
+
+    first = run(tmp_path, "--minutes", "0.05", "--save", str(tmp_path / "a"))
+    assert 0 <= first[0] <= 100 and first[1] >= 0
+    # The vocabularies are rebuilt from --train, so a reload scores the same.
+    assert run(tmp_path, "--load", str(tmp_path / "a")) == first
+
+    run(tmp_path, "--init", str(tmp_path / "a"), "--ema", "0.9", "--schedule", "cosine",
+        "--minutes", "0.05", "--save", str(tmp_path / "b"))
+    before = keras.saving.load_model(str(tmp_path / "a" / "model.keras"))
+    after = keras.saving.load_model(str(tmp_path / "b" / "model.keras"))
+    assert after.optimizer.use_ema and not before.optimizer.use_ema
+    assert [w.shape for w in after.get_weights()] == [w.shape for w in before.get_weights()]
+    assert any(not np.array_equal(x, y) for x, y in zip(after.get_weights(), before.get_weights()))
