@@ -48,7 +48,8 @@ parser.add_argument("--dropout", type=float, default=None,
                     help="defaults to 0.3 for RNNs (the recorded best) and 0.1 for the Transformer")
 parser.add_argument("--learning-rate", type=float, default=1e-3)
 parser.add_argument("--schedule", default="plateau", choices=("cosine", "plateau"),
-                    help="cosine: warm up, then anneal to 0 over the time budget; "
+                    help="cosine: warm up, then anneal to 0 over the time budget, keeping "
+                         "the epoch of best validation sequence accuracy; "
                          "plateau: halve on a validation plateau and stop early")
 parser.add_argument("--init", default=None, metavar="DIR",
                     help="start from DIR/model.keras (a finished run) instead of fresh weights "
@@ -160,8 +161,12 @@ def schedule_callbacks():
     """
     swap = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if args.ema else []
     if args.schedule == "cosine":
+        # Keep the epoch with the best validation sequence accuracy: late in
+        # a long run the label-smoothed loss rises with overconfidence while
+        # the accuracy still improves.
         return swap + [CosineOverTime(args.learning_rate, args.minutes),
-                       keras.callbacks.EarlyStopping(patience=10_000, restore_best_weights=True)]
+                       keras.callbacks.EarlyStopping("val_sequence_accuracy", mode="max",
+                                                     patience=10_000, restore_best_weights=True)]
     return swap + [keras.callbacks.ReduceLROnPlateau(patience=2, factor=0.5),
                    keras.callbacks.EarlyStopping(patience=5, restore_best_weights=True)]
 
