@@ -53,7 +53,8 @@ parser.add_argument("--schedule", default="plateau", choices=("cosine", "plateau
                          "plateau: halve on a validation plateau and stop early")
 parser.add_argument("--init", default=None, metavar="DIR",
                     help="start from DIR/model.keras (a finished run) instead of fresh weights "
-                         "and train it further under this run's optimizer and schedule")
+                         "and train it further under this run's optimizer and schedule "
+                         "(--model, --units, --layers and --dropout are then those saved)")
 parser.add_argument("--ema", type=float, default=None, metavar="MOMENTUM",
                     help="keep an exponential moving average of the weights (e.g. 0.999); "
                          "validation, early stopping and the saved model use the average")
@@ -68,6 +69,10 @@ parser.add_argument("--save", default="runs/g2p_benchmark",
                     help="directory for model.keras, written (atomically) before decoding")
 parser.add_argument("--limit-test", type=int, default=None, help="score only N test words")
 args = parser.parse_args()
+if args.init and args.load:
+    parser.error("--init (train a saved run further) and --load (only decode it) exclude each other")
+if args.ema is not None and not 0 < args.ema < 1:
+    parser.error(f"--ema must be a momentum between 0 and 1 exclusive (e.g. 0.999); got {args.ema}")
 keras.utils.set_random_seed(0)
 
 
