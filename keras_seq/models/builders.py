@@ -18,6 +18,7 @@ def rnn_seq2seq(
     bidirectional=False,
     attention=None,
     dropout=0.0,
+    input_feeding=True,
     name=None,
 ):
     """An RNN encoder-decoder, with or without attention.
@@ -39,6 +40,10 @@ def rnn_seq2seq(
         bidirectional: bool. Bidirectional encoder. Defaults to `False`.
         attention: None, `"bahdanau"` or `"luong"`. Defaults to `None`.
         dropout: float. Defaults to `0.0`.
+        input_feeding: bool. With attention, feed the previous attentional
+            vector to the decoder cells (Luong et al.). Without it no step
+            depends on the previous output, so the decoder's recurrence runs
+            in one fused kernel (cuDNN on a GPU). Defaults to `True`.
         name: str or None. The model's name.
 
     Returns:
@@ -83,6 +88,7 @@ def rnn_seq2seq(
             cell=cell,
             num_layers=num_layers,
             attention=attention,
+            input_feeding=input_feeding,
             dropout=dropout,
             name="decoder",
         )
