@@ -5,12 +5,13 @@ from keras import ops
 
 from keras_seq.constants import PAD
 from keras_seq.decoders.decoder import Decoder
+from keras_seq.layers.kernels import cudnn_possible
 from keras_seq.layers.recurrence import (
     CELLS,
     cell_step,
     make_cell,
     num_states,
-    run_rnn,
+    run_layer,
     zero_states,
 )
 from keras_seq.layers.validation import (
@@ -100,6 +101,13 @@ class RNNDecoder(Decoder):
         self.output_projection = keras.layers.Dense(
             vocab_size, dtype="float32", name="output_projection"
         )
+        if cell != "simple_rnn" and self._parallel_recurrence() and cudnn_possible():
+            # As Keras' LSTM and GRU: on a GPU, cuDNN rather than XLA.
+            self.supports_jit = False
+
+    def _parallel_recurrence(self):
+        """True when no step of `call` depends on the previous output."""
+        return True
 
     def _cell_input_dim(self):
         return self.embedding_dim or self.units
@@ -173,7 +181,7 @@ class RNNDecoder(Decoder):
         for cell, layer_state in zip(
             self.cells, self._initial_rnn_state(encoder_output)
         ):
-            x, _ = run_rnn(cell, x, mask, layer_state, training=training)  # (B,T,U)
+            [(x, _)] = run_layer([cell], x, mask, [layer_state], training=training)
         logits = self._logits(x, training)  # (B, T, V)
         return (logits, None) if return_attention else logits
 

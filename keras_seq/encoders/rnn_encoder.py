@@ -5,7 +5,8 @@ from keras import ops
 
 from keras_seq.constants import PAD
 from keras_seq.encoders.encoder_output import EncoderOutput
-from keras_seq.layers.recurrence import CELLS, make_cell, run_rnn, zero_states
+from keras_seq.layers.kernels import cudnn_possible
+from keras_seq.layers.recurrence import CELLS, make_cell, run_layer, zero_states
 from keras_seq.layers.validation import (
     check_choice,
     check_ids,
@@ -96,6 +97,9 @@ class RNNEncoder(keras.layers.Layer):
             ]
             for i in range(num_layers)
         ]
+        if cell != "simple_rnn" and cudnn_possible():
+            # As Keras' LSTM and GRU: on a GPU, cuDNN rather than XLA.
+            self.supports_jit = False
 
     @property
     def output_dim(self):
@@ -118,14 +122,14 @@ class RNNEncoder(keras.layers.Layer):
         batch = ops.shape(ids)[0]
         states = []
         for i, layer_cells in enumerate(self.cells):
-            outputs, layer_states = [], []
-            for direction, cell in enumerate(layer_cells):
-                init = zero_states(self.cell, batch, self.units, self.compute_dtype)
-                out, final = run_rnn(
-                    cell, x, mask, init, reverse=direction == 1, training=training
-                )
-                outputs.append(out)
-                layer_states.append(final)
+            inits = [
+                zero_states(self.cell, batch, self.units, self.compute_dtype)
+                for _ in layer_cells
+            ]
+            reverses = [False, True][: len(layer_cells)]
+            results = run_layer(layer_cells, x, mask, inits, reverses, training)
+            outputs = [out for out, _ in results]
+            layer_states = [final for _, final in results]
             if self.bidirectional:
                 x = ops.concatenate(outputs, axis=-1)  # (B, S, 2U)
                 final = tuple(

@@ -13,6 +13,7 @@ from keras_seq.export.request_bounds import (
     bound_request,
     finite_or_zero,
 )
+from keras_seq.layers.kernels import use_kernel
 from keras_seq.layers.validation import check_choice, check_positive_int
 from keras_seq.models.generation import (
     check_max_length,
@@ -287,9 +288,15 @@ class ServingModule(tf.Module):
             "decode_step": lambda: (decode_step, [], self.decode_step_signature()),
         }
         functions = {}
-        for name in names:
-            fn, args, kwargs = specs[name]()
-            functions[name] = tf.function(fn).get_concrete_function(*args, **kwargs)
+        # The exporters' switch of the kernel seam: every signature traces
+        # the export-safe loops (no TensorList, no cuDNN op), which stock TF
+        # Serving runs on any device and TFLite converts to builtins.
+        with use_kernel("export"):
+            for name in names:
+                fn, args, kwargs = specs[name]()
+                functions[name] = tf.function(fn).get_concrete_function(
+                    *args, **kwargs
+                )
         return functions
 
 

@@ -20,13 +20,28 @@ class AttentionBase(keras.layers.Layer):
     def _score(self, query, keys):
         raise NotImplementedError
 
-    def call(self, query, memory, memory_mask=None):
+    def keys(self, memory):
+        """The memory's keys, which depend only on the memory.
+
+        A decoder that attends at every step computes them once per
+        sequence and passes them to `attend`.
+
+        Args:
+            memory: float tensor `(B, S, Dm)`.
+
+        Returns:
+            The keys `(B, S, K)` (the memory itself for Luong's dot score).
+        """
+        return self._keys(ops.cast(memory, self.compute_dtype))
+
+    def attend(self, query, memory, keys, memory_mask=None):
+        """`call` with keys from `keys(memory)`; the same results."""
         squeeze = len(query.shape) == 2
         if squeeze:
             query = ops.expand_dims(query, 1)  # (B, 1, Dq)
         memory = ops.cast(memory, self.compute_dtype)
         query = ops.cast(query, self.compute_dtype)
-        scores = self._score(query, self._keys(memory))  # (B, T, S)
+        scores = self._score(query, keys)  # (B, T, S)
         mask = None
         if memory_mask is not None:
             mask = ops.expand_dims(ops.cast(memory_mask, "bool"), 1)  # (B, 1, S)
@@ -35,6 +50,9 @@ class AttentionBase(keras.layers.Layer):
         if squeeze:
             return context[:, 0], weights[:, 0]
         return context, weights
+
+    def call(self, query, memory, memory_mask=None):
+        return self.attend(query, memory, self.keys(memory), memory_mask)
 
     def compute_output_spec(self, query, memory, memory_mask=None):
         shape = tuple(query.shape[:-1])

@@ -1,6 +1,7 @@
 """Multiplicative (Luong) attention with dot, general and concat scores."""
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 from keras_seq.layers.attention_base import AttentionBase
@@ -114,7 +115,8 @@ class LuongAttention(AttentionBase):
             hidden = ops.expand_dims(projected, 2) + ops.expand_dims(keys, 1)
             scores = ops.sum(ops.tanh(hidden) * self.score_vector, axis=-1)
         else:
-            scores = ops.matmul(query, ops.transpose(keys, (0, 2, 1)))  # (B,T,S)
+            # One BatchMatMul with adj_y: no transpose of the keys per step.
+            scores = tf.linalg.matmul(query, keys, transpose_b=True)  # (B,T,S)
         if self.scale:
             scores = scores * self.score_scale
         return scores

@@ -118,3 +118,42 @@ def run_rnn(cell, inputs, mask, initial_states, reverse=False, training=False):
 
     outputs, states = counted_loop(steps, body, (outputs, tuple(initial_states)))
     return ops.transpose(outputs, (1, 0, 2)), states
+
+
+def run_layer(cells, inputs, mask, initial_states, reverses=None, training=False):
+    """Run one recurrent layer (one cell per direction) with the kernel in force.
+
+    The seam of `keras_seq.layers.kernels`: under `use_kernel("export")` each
+    direction runs `run_rnn` (export-safe); otherwise the directions run in
+    one fast loop (`fast_recurrence.run_directions`), or, for LSTM and GRU
+    cells where a GPU is visible and the kernel is `"auto"`, through Keras'
+    cuDNN kernel. All give the same numbers.
+
+    Args:
+        cells: list of built Keras cells, one per direction.
+        inputs: float tensor `(B, S, F)`.
+        mask: bool tensor `(B, S)`.
+        initial_states: list (one per direction) of state tuples `(B, U)`.
+        reverses: list of Python bools, one per direction; `None` runs every
+            direction forward.
+        training: Python bool.
+
+    Returns:
+        List (one per direction) of `(outputs (B, S, U), final_states)`.
+    """
+    from keras_seq.layers import cudnn_recurrence, fast_recurrence, kernels
+
+    reverses = list(reverses or [False] * len(cells))
+    if kernels.export_safe():
+        return [
+            run_rnn(cell, inputs, mask, states, reverse=reverse, training=training)
+            for cell, states, reverse in zip(cells, initial_states, reverses)
+        ]
+    if kernels.cudnn_possible() and cudnn_recurrence.uses_cudnn(cells):
+        return [
+            cudnn_recurrence.run_cudnn(cell, inputs, mask, states, reverse)
+            for cell, states, reverse in zip(cells, initial_states, reverses)
+        ]
+    return fast_recurrence.run_directions(
+        cells, inputs, mask, [tuple(s) for s in initial_states], reverses
+    )
