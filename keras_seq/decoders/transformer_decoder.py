@@ -185,15 +185,18 @@ class TransformerDecoder(Decoder):
         memory_mask = encoder_output.padding_mask  # (B, S)
         x = self.positional_embedding(ids)  # (B, T, D)
         x = self.embedding_dropout(x, training=training)
-        for block in self.blocks:
-            x, attention = block(
+        attention = None
+        for i, block in enumerate(self.blocks):
+            last = return_attention and i == len(self.blocks) - 1
+            out = block(
                 x,
                 memory,
                 memory_mask=memory_mask,
                 decoder_mask=decoder_mask,
                 training=training,
-                return_attention=True,
-            )  # (B, T, D), (B, T, S)
+                return_attention=last,
+            )  # (B, T, D), and (B, T, S) from the last block when asked
+            x, attention = out if last else (out, attention)
         logits = self._logits(x)
         return (logits, attention) if return_attention else logits
 

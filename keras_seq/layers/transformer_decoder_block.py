@@ -5,6 +5,7 @@ import keras_hub
 from keras import ops
 
 from keras_seq.layers.buffer_write import write_slice
+from keras_seq.layers.sequence_attention import sequence_attention
 from keras_seq.layers.single_query_attention import single_query_attention
 from keras_seq.layers.transformer_encoder_block import check_heads
 from keras_seq.layers.validation import check_positive_int
@@ -214,8 +215,8 @@ class TransformerDecoderBlock(keras.layers.Layer):
         # Causal self-attention, through the cache when there is one.
         h = self._normalize_in(x, self.self_attention_norm)
         if cache is None:
-            h = self.self_attention(
-                h, h, attention_mask=self_mask, training=training
+            h, _ = sequence_attention(
+                self.self_attention, h, h, self_mask, training=training
             )  # (B, T, D)
         else:
             keys, values = self._write_cache(keys, values, cache_index, h)
@@ -234,21 +235,17 @@ class TransformerDecoderBlock(keras.layers.Layer):
             cache = (keys, values) if split else ops.stack([keys, values], axis=1)
         x = self._add(x, h, self.self_attention_norm, training)
 
-        # Cross-attention over the memory. Asking for the scores selects
-        # Keras MHA's explicit softmax path, which gives exact zeros at masked
-        # positions (all zeros for a fully masked row) on both paths.
+        # Cross-attention over the memory, with keras_seq's masked softmax
+        # on every path: exact zeros at masked positions (all zeros for a
+        # fully masked row).
         cross_mask = None
         if memory_mask is not None:
             cross_mask = ops.expand_dims(ops.cast(memory_mask, "bool"), 1)
             # (B, 1, S)
         h = self._normalize_in(x, self.cross_attention_norm)
         if memory_cache is None:
-            h, scores = self.cross_attention(
-                h,
-                memory,
-                attention_mask=cross_mask,
-                return_attention_scores=True,
-                training=training,
+            h, scores = sequence_attention(
+                self.cross_attention, h, memory, cross_mask, training=training
             )  # (B, T, D), (B, H, T, S)
         elif x.shape[1] == 1:  # one step over the projected memory
             memory_keys, memory_values = (

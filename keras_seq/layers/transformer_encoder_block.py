@@ -4,6 +4,7 @@ import keras
 import keras_hub
 from keras import ops
 
+from keras_seq.layers.sequence_attention import sequence_attention
 from keras_seq.layers.validation import check_positive_int
 from keras_seq.layers.validation import check_rate
 
@@ -131,8 +132,8 @@ class TransformerEncoderBlock(keras.layers.Layer):
         residual = x
         if self.normalize_first:
             x = self.self_attention_norm(x)
-        x = self.self_attention(
-            x, x, attention_mask=attention_mask, training=training
+        x, _ = sequence_attention(
+            self.self_attention, x, x, attention_mask, training=training
         )  # (B, S, D)
         x = residual + self.output_dropout(x, training=training)
         if not self.normalize_first:
