@@ -26,7 +26,8 @@ def test_other_keras_backend_fails_at_import_with_one_clear_error():
 def test_public_names():
     for module, names in {
         keras_seq.layers: ["BahdanauAttention", "LuongAttention", "PositionalEmbedding",
-                           "TransformerEncoderBlock", "TransformerDecoderBlock"],
+                           "TransformerEncoderBlock", "TransformerDecoderBlock",
+                           "use_kernel"],
         keras_seq.encoders: ["RNNEncoder", "TransformerEncoder", "EncoderOutput"],
         keras_seq.decoders: ["RNNDecoder", "AttentionRNNDecoder", "TransformerDecoder"],
         keras_seq.models: ["Seq2Seq", "rnn_seq2seq", "transformer_seq2seq"],

@@ -5,3 +5,4 @@ from keras_seq.layers.luong_attention import LuongAttention
 from keras_seq.layers.positional_embedding import PositionalEmbedding
 from keras_seq.layers.transformer_decoder_block import TransformerDecoderBlock
 from keras_seq.layers.transformer_encoder_block import TransformerEncoderBlock
+from keras_seq.layers.kernels import use_kernel

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -121,13 +122,15 @@ def test_deterministic_runs_with_one_seed_give_identical_weights(tmp_path):
 @pytest.mark.slow
 def test_nan_loss_stops_with_a_message_and_keeps_the_last_good_backup(tmp_path, capsys):
     out = str(tmp_path / "run")
-    # Adam at 1e38 puts ~1e38 in the weights after one step: finite, but the
-    # next forward pass overflows to inf - inf = NaN.
-    code = main([*SMALL, "--epochs", "3", "--learning-rate", "1e38",
+    # Adam at 1e36 puts ~1e36-1e37 in the weights after one step (an
+    # embedding row's sparse update can be a few times the learning rate):
+    # finite, but the next forward pass overflows to inf (or inf - inf = NaN,
+    # depending on the kernel's order of sums).
+    code = main([*SMALL, "--epochs", "3", "--learning-rate", "1e36",
                  "--clipnorm", "0", "--backup-every", "1", "--out", out])
     err = capsys.readouterr().err
     assert code == 2
-    assert "loss became nan at epoch 1, step 2" in err
+    assert re.search(r"loss became (nan|inf) at epoch 1, step 2;", err), err
     assert "last good backup is kept in" in err and err.count("\n") == 1
     assert not os.path.exists(os.path.join(out, "model.keras"))
     assert backup_position(out) == (0, 0)

@@ -128,8 +128,11 @@ def test_dynamic_batch_and_length_in_one_trace(random_step_fn, random_inputs):
     )
     for rows in (1, 5):
         out = run(random_inputs[:rows], tf.constant(6))
-        for key in ("ids", "lengths", "scores"):
+        for key in ("ids", "lengths"):
             np.testing.assert_array_equal(out[key], eager[key][:rows])
+        # oneDNN may pick another matmul kernel for 1 row than for 5: the
+        # float sums agree to rounding, not bit for bit.
+        np.testing.assert_allclose(out["scores"], eager["scores"][:rows], rtol=1e-5)
     assert run.experimental_get_tracing_count() == 1
 
 
