@@ -176,8 +176,9 @@ def run_directions(cells, inputs, mask, initial_states, reverses):
         (tf.constant(0), outputs_tas, [tuple(s) for s in initial_states]),
         maximum_iterations=steps,
     )
-    zero_at_pad = ops.cast(ops.expand_dims(mask, -1), dtype)  # (B, S, 1)
-    return [
-        (ops.transpose(ta.stack(), (1, 0, 2)) * zero_at_pad, tuple(final))
-        for ta, final in zip(outputs_tas, states)
-    ]
+    real = ops.expand_dims(ops.cast(mask, "bool"), -1)  # (B, S, 1)
+    results = []
+    for ta, final in zip(outputs_tas, states):
+        outputs = ops.transpose(ta.stack(), (1, 0, 2))  # (B, S, U)
+        results.append((ops.where(real, outputs, ops.zeros_like(outputs)), tuple(final)))
+    return results

@@ -9,6 +9,7 @@ with a slice update inside one while loop, which converts to TFLite builtins
 import keras
 from keras import ops
 
+from keras_seq.layers import cudnn_recurrence, fast_recurrence, kernels
 from keras_seq.layers.buffer_write import write_step
 from keras_seq.layers.validation import check_choice
 
@@ -141,8 +142,6 @@ def run_layer(cells, inputs, mask, initial_states, reverses=None, training=False
     Returns:
         List (one per direction) of `(outputs (B, S, U), final_states)`.
     """
-    from keras_seq.layers import cudnn_recurrence, fast_recurrence, kernels
-
     reverses = list(reverses or [False] * len(cells))
     if kernels.export_safe():
         return [
