@@ -255,11 +255,12 @@ def main():
                     models[name].fit(x, y, batch_size=args.batch_size, epochs=1,
                                      verbose=0, shuffle=False, callbacks=[clock])
                 speeds[name].append(clock.examples_per_second())
-        base = statistics.median(speeds.get("hand-written") or [float("nan")])
+        base = statistics.median(speeds["hand-written"]) if "hand-written" in runs else None
         for name in runs:
             speed = statistics.median(speeds[name])
+            ratio = "-" if base is None else f"{speed / base:.2f}"
             print(f"| {family} | {name} | {models[name].count_params():,} | "
-                  f"{speed:.0f} | {speed / base:.2f} |", flush=True)
+                  f"{speed:.0f} | {ratio} |", flush=True)
 
 
 if __name__ == "__main__":
