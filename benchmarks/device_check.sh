@@ -81,7 +81,7 @@ echo "env: $(head -2 "$out/env.txt" | tr '\n' ' ')" | tee -a "$summary"
 if [ $dry -eq 1 ]; then
   sizes=(--units 16 --layers 1 --dim 16 --transformer-layers 1 --batch-size 8
          --batches 3 --rounds 1 --no-export-row)
-  budget=120
+  budget=240  # on 2 CPU cores XLA compiles the tiny models for 70-90 s
 else
   sizes=(--batches 9 --rounds 2 --no-export-row)
   budget=60  # a GPU step takes milliseconds: tracing dominates

@@ -21,7 +21,7 @@ def test_device_check_dry_run_runs_every_step(tmp_path):
     out = tmp_path / "results"
     result = subprocess.run(
         ["bash", os.path.join(ROOT, "benchmarks", "device_check.sh"), str(out), "--dry-run"],
-        capture_output=True, text=True, timeout=900,
+        capture_output=True, text=True, timeout=1200,
         env={**os.environ, "PYTHON": sys.executable},
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
