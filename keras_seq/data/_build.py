@@ -7,23 +7,30 @@ from keras_seq.data.pipelines import make_dataset
 from keras_seq.data.task import SPLITS, Task
 
 
-def group_references(pairs):
+def group_references(pairs, key=None):
     """Group (source, target) pairs by source.
 
     Args:
         pairs: iterable of (str, str).
+        key: callable or None. Sources with the same `key(source)` are one
+            source (the first spelling is kept), e.g. the tokenizer's
+            normalization, so that no source a tokenizer reads the same
+            can land in two splits. Defaults to the source itself.
 
     Returns:
         `(sources, references)`: the distinct sources in order of first
         appearance, and for each its distinct targets in order of
         appearance.
     """
-    grouped = {}
+    key = key or (lambda source: source)
+    grouped, spelling = {}, {}
     for source, target in pairs:
-        targets = grouped.setdefault(source, [])
+        k = key(source)
+        spelling.setdefault(k, source)
+        targets = grouped.setdefault(k, [])
         if target not in targets:
             targets.append(target)
-    return list(grouped), list(grouped.values())
+    return [spelling[k] for k in grouped], list(grouped.values())
 
 
 def split_indices(size, validation_fraction, test_fraction, seed):

@@ -1,50 +1,33 @@
 """Reading the user's parallel text, and building a task from its pairs."""
 
 import os
+import unicodedata
 
 from keras_seq.data import _arguments
 from keras_seq.data import _build
+from keras_seq.text import lines
 from keras_seq.text.char_tokenizer import CharTokenizer
 from keras_seq.text.symbol_tokenizer import SymbolTokenizer
 
 TOKENIZERS = ("char", "symbol", "wordpiece")
+# How each tokenizer kind reads text: (Unicode normalization, lower-cased),
+# the defaults of CharTokenizer, SymbolTokenizer and WordPieceTokenizer.
+READS_AS = {"char": ("NFKC", False), "symbol": (None, False), "wordpiece": ("NFKC", True)}
 # WordPiece vocabulary size when `vocab_size` is not given.
 DEFAULT_WORDPIECE_SIZE = 8000
 
 
 def read_lines(path):
-    """Read a UTF-8 text file as a list of lines, without line breaks.
-
-    Lines end with "\\n" (a "\\r" before it is dropped too); a final line
-    break doesn't start an empty line; a UTF-8 byte order mark at the start
-    is ignored.
+    """Read a UTF-8 text file as a list of lines (`keras_seq.text.lines`).
 
     Raises:
         ValueError: naming the file when it is empty, and the file and line
             when a line is not valid UTF-8.
     """
     path = os.fspath(path)
-    with open(path, "rb") as f:
-        data = f.read()
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    if not data.strip():
+    texts = lines.read_lines(path)
+    if not any(text.strip() for text in texts):
         raise ValueError(f"The file {path!r} is empty: it holds no lines of text.")
-    lines = data.split(b"\n")
-    if lines[-1] == b"":
-        lines.pop()
-    texts = []
-    for number, line in enumerate(lines, start=1):
-        if line.endswith(b"\r"):
-            line = line[:-1]
-        try:
-            texts.append(line.decode("utf-8"))
-        except UnicodeDecodeError as error:
-            raise ValueError(
-                f"Line {number} of {path!r} is not valid UTF-8 ({error.reason} "
-                f"at byte {error.start} of the line). Convert the file to "
-                "UTF-8 (e.g. with iconv) or fix that line."
-            ) from None
     return texts
 
 
@@ -56,6 +39,11 @@ def check_not_blank(text, path, number, side):
             "needs a source and a target. Remove the line (from both files "
             "for parallel files) or fill it in."
         )
+
+
+def normalize(text, form):
+    """`text` in Unicode normalization `form` ("NFKC" or None: unchanged)."""
+    return unicodedata.normalize(form, text) if form else text
 
 
 def make_tokenizer(kind, texts, vocab_size):
@@ -75,6 +63,11 @@ def task_from_pairs(
 ):
     """Group pairs by source, split by source, and build the `Task`.
 
+    Texts are normalized as the tokenizer reads them (NFKC for "char" and
+    "wordpiece", none for "symbol"; WordPiece also lower-cases), and
+    sources equal after that are one source, so a split never holds a
+    source that another split holds in another spelling.
+
     The tokenizers' vocabularies are counted from the training split only,
     so validation and test measure what unseen text does.
     """
@@ -82,7 +75,12 @@ def task_from_pairs(
     if vocab_size is not None:
         vocab_size = _arguments.check_int("vocab_size", vocab_size, 5)
     seed = _arguments.check_int("seed", seed, 0)
-    sources, references = _build.group_references(pairs)
+    # The texts as the tokenizer reads them, and sources it reads the same
+    # grouped into one: no source of training reappears in validation/test.
+    form, lowercase = READS_AS[tokenizer]
+    pairs = [(normalize(source, form), normalize(target, form)) for source, target in pairs]
+    sources, references = _build.group_references(
+        pairs, key=(lambda source: source.lower()) if lowercase else None)
     indices = _build.split_indices(
         len(sources), validation_fraction, test_fraction, seed
     )

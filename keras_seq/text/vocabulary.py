@@ -14,6 +14,7 @@ import tempfile
 import tensorflow as tf
 
 from keras_seq.constants import SPECIAL_TOKENS
+from keras_seq.text import lines
 
 # What invalid UTF-8 becomes; never counted into a vocabulary.
 _REPLACEMENT_CHARACTER = "\ufffd"
@@ -159,25 +160,13 @@ def read_vocabulary_file(path, check_token):
             valid vocabulary.
     """
     path = os.fspath(path)
-    with open(path, "rb") as f:
-        data = f.read()
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    lines = data.split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()  # The file ends with a line break.
-    tokens = []
-    for number, line in enumerate(lines, start=1):
-        if line.endswith(b"\r"):
-            line = line[:-1]
-        try:
-            tokens.append(line.decode("utf-8"))
-        except UnicodeDecodeError as error:
-            raise ValueError(
-                f"Invalid vocabulary file {path!r}: line {number} is not "
-                f"valid UTF-8 ({error.reason} at byte {error.start} of the "
-                "line)."
-            ) from None
+    try:
+        tokens = lines.read_lines(path)
+    except lines.LineNotUTF8Error as error:
+        raise ValueError(
+            f"Invalid vocabulary file {path!r}: line {error.number} is not "
+            f"valid UTF-8 ({error.detail})."
+        ) from None
     problem = vocabulary_problem(tokens, check_token, lambda i: f"line {i + 1}")
     if problem is not None:
         raise ValueError(f"Invalid vocabulary file {path!r}: {problem}")
