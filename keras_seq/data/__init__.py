@@ -6,6 +6,7 @@ from keras_seq.data.copy import copy
 from keras_seq.data.dates import dates
 from keras_seq.data.from_files import from_files
 from keras_seq.data.from_tsv import from_tsv
+from keras_seq.data.limit_lengths import limit_lengths
 from keras_seq.data.load_task import load_task
 from keras_seq.data.pipelines import make_dataset, set_epoch
 from keras_seq.data.reverse import reverse
@@ -22,6 +23,7 @@ __all__ = [
     "dates",
     "from_files",
     "from_tsv",
+    "limit_lengths",
     "load_task",
     "make_dataset",
     "reverse",

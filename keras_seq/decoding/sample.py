@@ -1,5 +1,6 @@
 """Ancestral sampling with temperature, top-k and nucleus (top-p) filtering."""
 
+import math
 import numbers
 
 import tensorflow as tf
@@ -18,11 +19,11 @@ def check_sample_arguments(temperature, top_k, top_p, seed):
     if (
         not isinstance(temperature, numbers.Real)
         or isinstance(temperature, bool)
-        or not temperature > 0
+        or not 0 < temperature < math.inf
     ):
         raise ValueError(
             "Invalid value for argument `temperature`. Expected a positive "
-            f"float. Received: temperature={temperature!r}"
+            f"finite float. Received: temperature={temperature!r}"
         )
     if (
         not isinstance(top_k, numbers.Integral)
@@ -145,7 +146,12 @@ def sample(
     check_sample_arguments(temperature, top_k, top_p, seed)
 
     def choose(logits, t):
-        logits = logits / float(temperature)
+        # Shifted so the best logit is 0 and the others negative: any
+        # positive temperature then gives logits in [-inf, 0], never NaN (a
+        # tiny temperature, even one that is 0 in float32, gives -inf, i.e.
+        # greedy; 0 / 0 at the best logit is kept as 0).
+        shifted = logits - tf.reduce_max(logits, axis=-1, keepdims=True)
+        logits = tf.where(shifted < 0, shifted / float(temperature), tf.zeros_like(shifted))
         if top_k > 0:
             logits = _filter_top_k(logits, int(top_k))
         if top_p < 1:

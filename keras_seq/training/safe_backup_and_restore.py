@@ -67,17 +67,66 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
         return [v for v in self.model.variables if id(v) not in weights]
 
     def _read_state(self):
-        for path in (self._training_metadata_path, self._prev_training_metadata_path):
-            try:
-                with open(path, encoding="utf-8") as f:
-                    return json.load(f)
-            except (OSError, ValueError):
-                continue
-        return {}
+        """The metadata of the backup a resume uses ({} when there is none)."""
+        return self._usable_backup()[1]
+
+    def _usable_backup(self):
+        """(weights path, metadata) of the newest complete, readable backup.
+
+        The latest pair is used when both of its files are there and its
+        metadata reads; else the previous pair (`.bkp`), which every backup
+        keeps. `(None, {})` when there is no backup at all.
+
+        Raises:
+            ValueError: naming the folder when backup files exist but no
+                pair can be read.
+        """
+        pairs = ((self._weights_path, self._training_metadata_path),
+                 (self._prev_weights_path, self._prev_training_metadata_path))
+        for weights, metadata in pairs:
+            state = _read_metadata(metadata)
+            if state is not None and os.path.exists(weights):
+                return weights, state
+        if any(os.path.exists(path) for pair in pairs for path in pair):
+            raise ValueError(
+                f"The training backup in {self.backup_dir} is damaged: neither "
+                "its latest files nor their .bkp copies can be read. Move the "
+                "folder away to train from scratch.")
+        return None, {}
+
+    def _load_model(self):
+        # Keras reads the latest metadata only and stops on a corrupt file;
+        # load the newest pair that reads, falling back to the .bkp copies.
+        weights, state = self._usable_backup()
+        if weights is None:
+            return
+        if weights == self._prev_weights_path:
+            self._restore_previous()
+        if self.model.optimizer is not None and not self.model.optimizer.built:
+            self.model.optimizer.build(self.model.trainable_variables)
+        try:
+            self.model.load_weights(self._weights_path)
+        except (OSError, ValueError) as e:
+            if weights == self._prev_weights_path or _read_metadata(
+                    self._prev_training_metadata_path) is None:
+                raise ValueError(f"The training backup {self._weights_path} cannot be "
+                                 f"read ({e}). Move {self.backup_dir} away to train "
+                                 "from scratch.") from None
+            self._restore_previous()
+            state = _read_metadata(self._training_metadata_path)
+            self.model.load_weights(self._weights_path)
+        self.model._initial_epoch = _position(state)[0]
+        self._restored_state = state
+
+    def _restore_previous(self):
+        """Make the .bkp pair the latest again (Keras loads `*.weights.h5` only)."""
+        _atomic_copy(self._prev_weights_path, self._weights_path)
+        _atomic_copy(self._prev_training_metadata_path, self._training_metadata_path)
 
     def on_train_begin(self, logs=None):
-        super().on_train_begin(logs)
-        state = self._read_state()
+        self._restored_state = {}
+        self._load_model()
+        state = self._restored_state
         self._current_epoch, self._offset = _position(state)
         states = state.get("rng")
         generators = self._seed_states()
@@ -132,6 +181,17 @@ class SafeBackupAndRestore(keras.callbacks.BackupAndRestore):
                  # Dropout's random state, which save_weights leaves out.
                  "rng": [np.asarray(v.numpy()).tolist() for v in self._seed_states()]}
         atomic_write_bytes(metadata, json.dumps(state).encode("utf-8"))
+
+
+def _read_metadata(path):
+    """A backup's metadata dict, or None when missing, corrupt or foreign."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            state = json.load(f)
+        _position(state)
+    except (OSError, ValueError, TypeError, AttributeError, RecursionError):
+        return None
+    return state
 
 
 def _position(state):
