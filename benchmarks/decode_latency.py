@@ -130,7 +130,8 @@ def runners(model, method, workdir, threads):
 
     def litert(quantization):
         path = os.path.join(workdir, f"{method}_{quantization}.tflite")
-        keras_seq.export.export_tflite(model, path, quantization=quantization, **options)
+        keras_seq.export.export_tflite(model, path, quantization=quantization,
+                                       overwrite=True, **options)
         runner = Interpreter(path, num_threads=threads).get_signature_runner("generate")
 
         def run(ids):

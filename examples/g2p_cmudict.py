@@ -91,7 +91,7 @@ saved = keras_seq.export.export_saved_model(
     model, os.path.join(base, str(max(versions, default=0) + 1)),
     source_tokenizer=chars, target_tokenizer=phones, max_length=40)
 lite = os.path.join(args.out, "g2p_cmudict.tflite")
-keras_seq.export.export_tflite(model, lite, max_length=40)
+keras_seq.export.export_tflite(model, lite, max_length=40, overwrite=True)
 
 # 6. Ten words the dictionary does not have, through all three runtimes.
 new_words = [w for w in NEW_WORDS if w not in set(task.sources["train"])]

@@ -1,6 +1,5 @@
 """The `keras-seq` command: train, evaluate, predict, export."""
 
-import argparse
 import os
 import sys
 
@@ -8,9 +7,9 @@ from keras_seq.cli.errors import CLIError
 
 
 def build_parser():
-    from keras_seq.cli import evaluate, export, predict, train
+    from keras_seq.cli import evaluate, export, options, predict, train
 
-    parser = argparse.ArgumentParser(
+    parser = options.OneLineParser(
         prog="keras-seq", description="Train, evaluate, run and export seq2seq models.")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for module in (train, evaluate, predict, export):
@@ -32,6 +31,16 @@ def main(argv=None):
         message = str(e).strip().splitlines()
         print(f"keras-seq: error: {message[0] if message else type(e).__name__}",
               file=sys.stderr)
+        return 2
+    except Exception as e:
+        tf = sys.modules.get("tensorflow")
+        if tf is None or not isinstance(e, tf.errors.ResourceExhaustedError):
+            raise
+        # A full disk (or memory) while TensorFlow writes: every write is
+        # atomic, so what was there before is intact.
+        message = str(e).strip().splitlines()
+        print(f"keras-seq: error: out of disk space or memory: "
+              f"{message[0] if message else type(e).__name__}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("keras-seq: interrupted", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 import os
 
+from keras_seq.cli import fingerprint, options
 from keras_seq.cli import run_directory as rd
 from keras_seq.cli.decode_texts import decode_texts
 from keras_seq.cli.errors import CLIError
@@ -14,7 +15,8 @@ def add_parser(subparsers):
     p.add_argument("run_dir")
     p.add_argument("--split", default="test", choices=("train", "validation", "test"))
     p.add_argument("--method", default="greedy", choices=("greedy", "beam"))
-    p.add_argument("--beam-size", type=int, default=4)
+    p.add_argument("--beam-size", type=options.integer(1, 1024), default=4,
+                   help="beams for --method beam, 1 to 1024 (default 4)")
     p.add_argument("--by-length", action="store_true",
                    help="also break scores down by source length, with a PNG plot")
     p.set_defaults(run=run)
@@ -24,7 +26,7 @@ def score(config, sources, predictions, references, by_length=False):
     """The metrics of a split, as a dict (and by-length rows)."""
     from keras_seq import metrics
 
-    symbols = config["tokenizers"]["target"]["class_name"] != "CharTokenizer"
+    symbols = config["tokenizers"]["target"].get("class_name") != "CharTokenizer"
     unit = "symbols" if symbols else "chars"
     results = {
         "count": len(sources),
@@ -33,7 +35,7 @@ def score(config, sources, predictions, references, by_length=False):
         ("per" if symbols else "cer"): metrics.token_error_rate(
             predictions, references, tokenize=unit),
     }
-    if config["task"] in TEXT_TASKS:
+    if config.get("task") in TEXT_TASKS:
         results["bleu"] = metrics.corpus_bleu(predictions, references)
     rows = None
     if by_length:
@@ -47,7 +49,13 @@ def run(args):
     from keras_seq.data import load_task
 
     config, model, source_tokenizer, target_tokenizer = rd.load_run(args.run_dir)
-    task = load_task(config["task"], **config["task_options"])
+    where = os.path.join(args.run_dir, rd.CONFIG)
+    name = rd.field(config, "task", where)
+    try:  # the paths in config.json are absolute: any working folder reads the same files
+        task = load_task(name, **rd.field(config, "task_options", where))
+    except TypeError as e:
+        raise CLIError(f"{where}: 'task_options' do not fit task {name!r} ({e})") from None
+    fingerprint.check_task(config, task, args.run_dir)
     sources = task.sources[args.split]
     references = task.references[args.split]
     if not sources:
@@ -63,7 +71,7 @@ def run(args):
         print(metrics.format_table(rows))
         plot = os.path.join(args.run_dir, "accuracy_by_length.png")
         viz.plot_length_curve(
-            {config["model"]["model"]: ([row["bucket"] for row in rows],
+            {str(config.get("model", {}).get("model", "model")): ([row["bucket"] for row in rows],
                                         [row["exact_match"] for row in rows])},
             plot, xlabel="source length (characters)", ylabel="exact match")
         report["by_length"] = rows

@@ -2,6 +2,7 @@
 
 import os
 
+from keras_seq.cli import fingerprint, options
 from keras_seq.cli import run_directory as rd
 from keras_seq.cli.errors import CLIError
 
@@ -11,9 +12,12 @@ def add_parser(subparsers):
     p.add_argument("run_dir")
     p.add_argument("--format", required=True, choices=("savedmodel", "tflite"))
     p.add_argument("--method", default="greedy", choices=("greedy", "beam"))
-    p.add_argument("--beam-size", type=int, default=4)
+    p.add_argument("--beam-size", type=options.integer(1, 1024), default=4,
+                   help="beams for --method beam, 1 to 1024 (default 4)")
     p.add_argument("--quantization", choices=("dynamic", "float16", "int8"))
-    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace --out if it is an export of the same kind "
+                        "that keras-seq wrote (anything else is refused)")
     p.add_argument("--out", required=True,
                    help="saved_models/NAME/VERSION, or a path ending in .tflite")
     p.set_defaults(run=run)
@@ -23,6 +27,7 @@ def run(args):
     # Both formats truncate sources to the run's positions (`max_length` in
     # config.json), as `keras-seq predict` on the run directory does.
     from keras_seq.export import export_saved_model, export_tflite
+    from keras_seq.export.tflite import check_target
 
     config, model, source_tokenizer, target_tokenizer = rd.load_run(args.run_dir)
     if args.format == "savedmodel":
@@ -39,18 +44,33 @@ def run(args):
         return
     if not args.out.endswith(".tflite"):
         raise CLIError(f"--out for --format tflite must end in .tflite: {args.out}")
-    if os.path.exists(args.out) and not args.overwrite:
-        raise CLIError(f"{args.out} exists; pass --overwrite to replace it")
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    stem = args.out[: -len(".tflite")]
+    sidecars = [f"{stem}.{rd.VOCABS[side]}" for side in ("source", "target")]
+    sidecars.append(stem + ".tokenizers.json")
+    try:  # before the conversion: refuse early, with nothing written
+        check_target(args.out, args.overwrite)
+    except FileExistsError as e:
+        raise CLIError(str(e)) from None
+    if not os.path.exists(args.out):  # sidecars of a keras_seq .tflite are ours
+        foreign = [path for path in sidecars if os.path.exists(path)]
+        if foreign:
+            raise CLIError(f"{foreign[0]} exists and keras-seq did not write it "
+                           "for this .tflite; choose another --out")
     representative = None
     if args.quantization == "int8":
         representative = source_tokenizer.tokenize(
             config.get("calibration_sources") or ["a"]).numpy()
-    export_tflite(model, args.out, method=args.method, beam_size=args.beam_size,
-                  quantization=args.quantization, representative_data=representative,
-                  max_source_length=config.get("max_length"))
-    stem = args.out[: -len(".tflite")]
+    try:
+        export_tflite(model, args.out, method=args.method, beam_size=args.beam_size,
+                      quantization=args.quantization, representative_data=representative,
+                      max_source_length=config.get("max_length"),
+                      overwrite=args.overwrite)
+    except FileExistsError as e:
+        raise CLIError(str(e)) from None
     for side, tokenizer in (("source", source_tokenizer), ("target", target_tokenizer)):
         tokenizer.save_vocabulary(f"{stem}.{rd.VOCABS[side]}")
-    rd.write_json(stem + ".tokenizers.json", config["tokenizers"])
+    rd.write_json(stem + ".tokenizers.json", {
+        **config["tokenizers"],
+        "fingerprint": fingerprint.of_tokenizers(source_tokenizer, target_tokenizer),
+    })
     print(f"wrote {args.out} (and its vocabularies beside it)")

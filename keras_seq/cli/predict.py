@@ -1,5 +1,6 @@
 """`keras-seq predict`: decode inputs with a run, a SavedModel or a .tflite."""
 
+import itertools
 import os
 import re
 import sys
@@ -7,9 +8,11 @@ import unicodedata
 
 import numpy as np
 
+from keras_seq.cli import fingerprint, options
 from keras_seq.cli import run_directory as rd
 from keras_seq.cli.decode_texts import decode_texts
 from keras_seq.cli.errors import CLIError
+from keras_seq.text import lines as lines_lib
 
 
 def add_parser(subparsers):
@@ -20,14 +23,27 @@ def add_parser(subparsers):
     p.add_argument("inputs", nargs="*")
     p.add_argument("--file", help="read one input per line from this file")
     p.add_argument("--method", default="greedy", choices=("greedy", "beam"))
-    p.add_argument("--beam-size", type=int, default=4)
+    p.add_argument("--beam-size", type=options.integer(1, 1024), default=4,
+                   help="beams for --method beam, 1 to 1024 (default 4)")
     p.add_argument("--attention-plot", help="PNG of the first input's alignment "
                                             "(run directories only)")
     p.set_defaults(run=run)
 
 
+# Lines per request: well inside every export's default bounds. A request
+# an artifact refuses or cuts is split further (`_SavedModelRunner`,
+# `_TFLiteRunner`), so any bound set at export time is met.
+CHUNK = 64
+
+
 def read_inputs(args):
-    """The inputs as str; invalid UTF-8 anywhere is a CLIError naming where."""
+    """The inputs as an iterator of str, read lazily (one line per input).
+
+    Files and stdin are read as `keras_seq.text.lines` reads every text: a
+    byte order mark is dropped, lines end at "\n" (or "\r\n") only, and
+    blank lines are inputs too (each gets its output line). Invalid UTF-8
+    anywhere is a CLIError naming where.
+    """
     if args.inputs:
         for number, text in enumerate(args.inputs, 1):
             # Python decodes argv with surrogateescape: invalid bytes come
@@ -37,42 +53,113 @@ def read_inputs(args):
             except UnicodeEncodeError:
                 raw = os.fsencode(text)
                 raise CLIError(f"input {number} is not valid UTF-8: {raw!r:.80}") from None
-        return list(args.inputs)
+        return iter(args.inputs)
     if args.file:
         try:
-            with open(args.file, encoding="utf-8") as f:
-                lines = f.read().splitlines()
+            stream = open(args.file, "rb")
         except FileNotFoundError:
             raise CLIError(f"input file not found: {args.file}") from None
-        except UnicodeDecodeError as e:
-            raise CLIError(f"input file is not valid UTF-8: {args.file} ({e})") from None
+        where, what = repr(args.file), f"input file is not valid UTF-8: {args.file}"
+        close = stream.close
     else:
-        stdin = getattr(sys.stdin, "buffer", None)
-        try:
-            data = stdin.read().decode("utf-8") if stdin else sys.stdin.read()
-        except UnicodeDecodeError as e:
-            raise CLIError(f"stdin is not valid UTF-8 ({e})") from None
-        lines = data.splitlines()
-    lines = [line for line in lines if line.strip()]
-    if not lines:
+        stream = getattr(sys.stdin, "buffer", None)
+        if stream is None:  # a text stream without bytes (embedded use)
+            stream = (line.encode("utf-8") for line in sys.stdin)
+        where, what, close = "stdin", "stdin is not valid UTF-8", None
+    lines = _stream_lines(stream, where, what, close)
+    first = next(lines, None)
+    if first is None:
         raise CLIError(f"no input: {args.file or 'stdin'} is empty")
-    return lines
+    return itertools.chain([first], lines)
 
 
-def predict_saved_model(path, texts):
-    import tensorflow as tf
-
+def _stream_lines(stream, where, what, close):
     try:
-        signature = tf.saved_model.load(path).signatures["serving_default"]
-    except Exception as e:
-        raise CLIError(f"cannot load SavedModel {path}: {str(e).splitlines()[0]}") from None
-    if "text" not in signature.structured_input_signature[1]:
-        raise CLIError(f"{path} has no text signature (exported without tokenizers)")
-    try:
-        out = signature(text=tf.constant(texts))
-    except tf.errors.InvalidArgumentError as e:  # a request past the bounds
-        raise CLIError(assertion_message(e)) from None
-    return [t.decode("utf-8") for t in out["text"].numpy()], out["score"].numpy()
+        for _, text in lines_lib.iter_lines(stream, where):
+            yield text
+    except lines_lib.LineNotUTF8Error as e:
+        raise CLIError(f"{what} (line {e.number}: {e.detail})") from None
+    finally:
+        if close is not None:
+            close()
+
+
+def chunks(texts, size=CHUNK):
+    """Lists of up to `size` consecutive items of an iterator."""
+    while True:
+        chunk = list(itertools.islice(texts, size))
+        if not chunk:
+            return
+        yield chunk
+
+
+class _SavedModelRunner:
+    """Decode text through a SavedModel's `serving_default`, within its bounds.
+
+    A request the SavedModel refuses (`max_batch_size`, `max_batch_tokens`)
+    is split in halves; a single input past `max_input_length` (or
+    `max_batch_tokens`) is cut to the bound, as the other paths truncate,
+    and a note says so on stderr.
+    """
+
+    def __init__(self, path):
+        import tensorflow as tf
+
+        self._tf = tf
+        try:
+            self.signature = tf.saved_model.load(path).signatures["serving_default"]
+        except Exception as e:
+            raise CLIError(f"cannot load SavedModel {path}: {str(e).splitlines()[0]}") from None
+        if "text" not in self.signature.structured_input_signature[1]:
+            raise CLIError(f"{path} has no text signature (exported without tokenizers)")
+
+    def __call__(self, texts):
+        try:
+            out = self.signature(text=self._tf.constant(texts))
+        except self._tf.errors.InvalidArgumentError as e:  # past a bound
+            message = assertion_message(e)
+            bound = re.search(r"(max_\w+)=(\d+)", message)
+            if bound is None:
+                raise CLIError(message) from None
+            if len(texts) > 1:
+                half = len(texts) // 2
+                first, second = self(texts[:half]), self(texts[half:])
+                return first[0] + second[0], np.concatenate([first[1], second[1]])
+            text = texts[0]
+            if len(text) <= 1:
+                raise CLIError(message) from None
+            cut = text[: min(len(text) // 2, int(bound.group(2)))]
+            print(f"keras-seq: note: an input of {len(text)} characters was cut to "
+                  f"{len(cut)} to fit the SavedModel's {bound.group(1)}", file=sys.stderr)
+            return self([cut])
+        return [t.decode("utf-8") for t in out["text"].numpy()], out["score"].numpy()
+
+
+class _TFLiteRunner:
+    """Decode text through a .tflite's `generate`; rows it drops (past its
+    `max_batch_size`) are sent again in the next request."""
+
+    def __init__(self, path):
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.tokenizers = tflite_tokenizers(path)
+        try:  # one interpreter, used by this thread only (LiteRT is not thread-safe)
+            self.runner = Interpreter(path).get_signature_runner("generate")
+        except Exception as e:
+            raise CLIError(f"cannot load TFLite model {path}: {e}") from None
+
+    def __call__(self, texts):
+        outputs, scores = [], []
+        while len(outputs) < len(texts):
+            rest = texts[len(outputs):]
+            ids = self.tokenizers[0].tokenize(rest).numpy().astype(np.int32)
+            out = self.runner(encoder_ids=ids)
+            decoded = self.tokenizers[1].detokenize(out["ids"], out["lengths"]).numpy()
+            if len(decoded) == 0:
+                raise CLIError("the .tflite answered a request with no rows")
+            outputs += [t.decode("utf-8") for t in decoded]
+            scores.append(np.asarray(out["scores"]))
+        return outputs, np.concatenate(scores)
 
 
 def assertion_message(error):
@@ -90,26 +177,17 @@ def shown(text):
     )
 
 
-def predict_tflite(path, texts):
-    from ai_edge_litert.interpreter import Interpreter
-
-    tokenizers = tflite_tokenizers(path)
-    try:
-        runner = Interpreter(path).get_signature_runner("generate")
-    except Exception as e:
-        raise CLIError(f"cannot load TFLite model {path}: {e}") from None
-    ids = tokenizers[0].tokenize(texts).numpy().astype(np.int32)
-    out = runner(encoder_ids=ids)
-    decoded = tokenizers[1].detokenize(out["ids"], out["lengths"]).numpy()
-    return [t.decode("utf-8") for t in decoded], out["scores"]
-
-
 def tflite_tokenizers(path):
     """Tokenizers written beside a .tflite by `keras-seq export`."""
     stem = path[: -len(".tflite")]
     spec = rd.read_json(stem + ".tokenizers.json", "tokenizer spec of the .tflite")
-    return [rd.load_tokenizer(spec[side], f"{stem}.{rd.VOCABS[side]}")
-            for side in ("source", "target")]
+    tokenizers = []
+    for side in ("source", "target"):
+        vocabulary = f"{stem}.{rd.VOCABS[side]}"
+        tokenizer = rd.load_tokenizer(spec[side], vocabulary)
+        fingerprint.check_vocabulary(spec, side, tokenizer, vocabulary, path)
+        tokenizers.append(tokenizer)
+    return tokenizers
 
 
 def plot_first_alignment(model, source_tokenizer, target_tokenizer, text, output, path):
@@ -134,19 +212,33 @@ def run(args):
     path = args.path
     if args.attention_plot and not os.path.isfile(os.path.join(path, rd.CONFIG)):
         raise CLIError("--attention-plot needs a run directory")
+    model = None
     if path.endswith(".tflite") and os.path.isfile(path):
-        outputs, scores = predict_tflite(path, texts)
+        decode = _TFLiteRunner(path)
     elif os.path.isfile(os.path.join(path, "saved_model.pb")):
-        outputs, scores = predict_saved_model(path, texts)
+        decode = _SavedModelRunner(path)
     else:
         config, model, source_tokenizer, target_tokenizer = rd.load_run(path)
-        # Sources are cut to the run's positions, as `keras-seq export` does.
-        outputs, scores = decode_texts(model, source_tokenizer, target_tokenizer,
-                                       texts, method=args.method,
-                                       beam_size=args.beam_size,
-                                       max_source_length=config.get("max_length"))
-        if args.attention_plot:
+
+        def decode(chunk):
+            # Sources are cut to the run's positions, as `keras-seq export` does.
+            return decode_texts(model, source_tokenizer, target_tokenizer, chunk,
+                                method=args.method, beam_size=args.beam_size,
+                                max_source_length=config.get("max_length"))
+    first = None
+    for chunk in chunks(texts):
+        outputs, scores = decode(chunk)
+        for text, output, score in zip(chunk, outputs, scores):
+            print(f"{shown(text)}\t{shown(output)}\t{float(score):.4f}")
+        sys.stdout.flush()
+        first = first or (chunk[0], outputs[0])
+    if args.attention_plot:  # after the predictions: a failure here loses none
+        try:
             plot_first_alignment(model, source_tokenizer, target_tokenizer,
-                                 texts[0], outputs[0], args.attention_plot)
-    for text, output, score in zip(texts, outputs, scores):
-        print(f"{shown(text)}\t{shown(output)}\t{float(score):.4f}")
+                                 *first, args.attention_plot)
+        except CLIError:
+            raise
+        except Exception as e:
+            reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise CLIError(f"the predictions are above, but the attention plot "
+                           f"{args.attention_plot} failed: {reason}") from None

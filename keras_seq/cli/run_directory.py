@@ -1,9 +1,12 @@
 """Reading and writing a training run directory (runs/NAME/).
 
 Layout:
-    config.json           task, model and training options (written first)
+    config.json           task, model and training options, fingerprints of
+                          the data and vocabularies (written first: it marks
+                          the folder as a keras-seq run)
     source_vocab.txt      the tokenizers' vocabularies, one token per line
     target_vocab.txt
+    .lock                 held by the `train` process writing the run
     model.keras           the trained model (written at the end of training)
     backup/               the training backup (resume); removed once
                           model.keras is written
@@ -17,13 +20,16 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 
 import keras
 
+from keras_seq.cli import fingerprint
 from keras_seq.cli.errors import CLIError
-from keras_seq.export.atomic import atomic_write_bytes
+from keras_seq.cli.run_lock import LOCK
+from keras_seq.export.atomic import atomic_write_bytes, umask
 
 CONFIG = "config.json"
 HISTORY = "history.csv"
@@ -39,13 +45,37 @@ def write_json(path, data):
 
 
 def read_json(path, what):
+    """A JSON object from `path`; CLIError naming `what` for anything else."""
     try:
         with open(path, encoding="utf-8") as f:
-            return json.load(f)
+            data = json.load(f)
     except FileNotFoundError:
         raise CLIError(f"{what} not found: {path}") from None
     except (ValueError, UnicodeDecodeError) as e:
         raise CLIError(f"{what} is not valid JSON: {path} ({e})") from None
+    except RecursionError:
+        raise CLIError(f"{what} is nested too deeply to be keras-seq's: {path}") from None
+    if not isinstance(data, dict):
+        raise CLIError(f"{what} is not a JSON object: {path}")
+    return data
+
+
+# The type of each config.json field that keras-seq reads.
+FIELDS = {"kind": str, "task": str, "task_options": dict, "model": dict,
+          "max_length": int, "tokenizers": dict, "fingerprint": dict}
+
+
+def field(config, key, path, required=True):
+    """`config[key]`, checked against FIELDS; a CLIError naming the file."""
+    value = config.get(key)
+    if value is None and not required:
+        return None
+    wanted = FIELDS[key]
+    if not isinstance(value, wanted) or isinstance(value, bool):
+        found = "missing" if key not in config else f"a {type(value).__name__}"
+        raise CLIError(f"{path}: {key!r} is {found}, expected a {wanted.__name__} "
+                       "(the file is damaged or not written by keras-seq)")
+    return value
 
 
 def tokenizer_spec(tokenizer):
@@ -66,6 +96,10 @@ def save_tokenizers(run, source_tokenizer, target_tokenizer):
 
 def load_tokenizer(spec, vocabulary_path):
     """Rebuild a tokenizer from its spec and vocabulary file."""
+    if (not isinstance(spec, dict) or not isinstance(spec.get("registered_name"), str)
+            or not isinstance(spec.get("config"), dict)):
+        raise CLIError(f"the tokenizer spec for {vocabulary_path} is damaged (expected "
+                       "an object with 'registered_name' and 'config')")
     cls = keras.saving.get_registered_object(spec.get("registered_name"))
     if cls is None or not hasattr(cls, "from_file"):
         raise CLIError(f"unknown tokenizer {spec.get('registered_name')!r} "
@@ -82,15 +116,43 @@ def load_config(run):
     """The run's config.json; a clear error for a missing or foreign folder."""
     if not os.path.isdir(run):
         raise CLIError(f"run directory not found: {run}")
-    config = read_json(os.path.join(run, CONFIG), "run config")
-    if not isinstance(config, dict) or config.get("kind") != "keras_seq run":
+    path = os.path.join(run, CONFIG)
+    config = read_json(path, "run config")
+    if config.get("kind") != "keras_seq run":
         raise CLIError(f"{run} is not a keras-seq run directory (foreign config.json)")
+    for key in ("max_length", "task", "task_options", "model", "tokenizers",
+                "fingerprint"):
+        field(config, key, path, required=False)
     return config
+
+
+def check_can_train_in(out):
+    """Refuse an --out that exists and is not empty, unless it is a run.
+
+    A keras-seq run is marked by its config.json, which `train` writes
+    before any other file; whether it is the *same* run (task, options,
+    model, data) is checked once it is locked. Nothing is written or
+    removed here.
+    """
+    if not os.path.exists(out):
+        return
+    if not os.path.isdir(out):
+        raise CLIError(f"--out {out} is a file, not a folder; choose a new --out")
+    if os.path.isfile(os.path.join(out, CONFIG)):
+        load_config(out)  # refuses a foreign config.json
+        return
+    if set(os.listdir(out)) - {LOCK}:
+        raise CLIError(
+            f"--out {out} is not empty and is not a keras-seq run directory; "
+            "choose a new or empty folder (keras-seq never writes into or "
+            "deletes files it did not create)")
 
 
 def load_run(run):
     """(config, model, source_tokenizer, target_tokenizer) of a finished run."""
     config = load_config(run)
+    for key in ("tokenizers", "fingerprint"):
+        field(config, key, os.path.join(run, CONFIG))
     path = os.path.join(run, MODEL)
     if not os.path.exists(path):
         raise CLIError(f"{run} has no {MODEL}: training has not finished")
@@ -99,10 +161,12 @@ def load_run(run):
     except Exception as e:
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise CLIError(f"cannot load {path}: corrupt or foreign model file ({reason})") from None
-    tokenizers = [
-        load_tokenizer(config["tokenizers"][side], os.path.join(run, VOCABS[side]))
-        for side in ("source", "target")
-    ]
+    tokenizers = []
+    for side in ("source", "target"):
+        path = os.path.join(run, VOCABS[side])
+        tokenizer = load_tokenizer(config["tokenizers"][side], path)
+        fingerprint.check_vocabulary(config, side, tokenizer, path, run)
+        tokenizers.append(tokenizer)
     return config, model, tokenizers[0], tokenizers[1]
 
 
@@ -111,6 +175,7 @@ def save_model(model, run):
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".keras", dir=run)
     os.close(fd)
     try:
+        os.chmod(tmp, 0o666 & ~umask())  # readable as any saved file, not 0600
         model.save(tmp)
         os.replace(tmp, os.path.join(run, MODEL))
     except BaseException:
@@ -141,6 +206,27 @@ def read_history(run):
             return list(csv.DictReader(f))
     except FileNotFoundError:
         return []
+
+
+# Temporary files keras-seq's atomic writes leave behind when a process dies
+# mid-write (SIGKILL, a full disk): `atomic_write_bytes`, `save_model`,
+# `write_vocabulary_file` and the training backup.
+STALE = re.compile(r"^(\..+\.tmp-\w+|\.tmp-\w+\.keras|\.tmp-latest\.weights\.h5"
+                   r"|\..+\.\w+\.tmp|.+\.bkp\.tmp)$")
+
+
+def remove_stale_temporaries(run):
+    """Remove the temporary files a dead writer left in the run (and its
+    backup). Call it holding the run's lock: then no writer is alive."""
+    for folder in (run, os.path.join(run, BACKUP)):
+        try:
+            names = os.listdir(folder)
+        except FileNotFoundError:
+            continue
+        for name in names:
+            path = os.path.join(folder, name)
+            if STALE.match(name) and os.path.isfile(path) and not os.path.islink(path):
+                os.remove(path)
 
 
 def remove_backup(run):

@@ -5,8 +5,10 @@ import os
 
 import keras
 
+from keras_seq.cli import fingerprint, options
 from keras_seq.cli import run_directory as rd
 from keras_seq.cli.errors import CLIError
+from keras_seq.cli.run_lock import RunLock
 from keras_seq.training import (
     DistributedTrainer,
     NonFiniteLossError,
@@ -28,23 +30,24 @@ def add_parser(subparsers):
     p.add_argument("--model", default="attention", choices=("rnn", "attention", "transformer"))
     p.add_argument("--cell", default="lstm", choices=("lstm", "gru", "simple_rnn"))
     p.add_argument("--attention", default="bahdanau", choices=("bahdanau", "luong"))
-    p.add_argument("--units", type=int, default=256, help="RNN units / Transformer width")
-    p.add_argument("--layers", type=int, default=1)
-    p.add_argument("--heads", type=int, default=4, help="Transformer attention heads")
-    p.add_argument("--dropout", type=float, default=0.1)
+    p.add_argument("--units", type=options.integer(1), default=256, help="RNN units / Transformer width")
+    p.add_argument("--layers", type=options.integer(1), default=1)
+    p.add_argument("--heads", type=options.integer(1), default=4, help="Transformer attention heads")
+    p.add_argument("--dropout", type=options.real(minimum=0, below=1), default=0.1)
     p.add_argument("--no-bidirectional", dest="bidirectional", action="store_false",
                    help="unidirectional RNN encoder (default: bidirectional)")
     budget = p.add_mutually_exclusive_group()
-    budget.add_argument("--epochs", type=int, default=None)
-    budget.add_argument("--minutes", type=float, default=None,
+    budget.add_argument("--epochs", type=options.integer(1), default=None,
+                        help="epochs to train (default 10)")
+    budget.add_argument("--minutes", type=options.real(above=0), default=None,
                         help="stop after this much training time")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--learning-rate", type=float, default=1e-3)
-    p.add_argument("--examples", type=int, default=None,
+    p.add_argument("--batch-size", type=options.integer(1), default=64)
+    p.add_argument("--learning-rate", type=options.real(above=0), default=1e-3)
+    p.add_argument("--examples", type=options.integer(1), default=None,
                    help="synthetic tasks: number of examples; cmudict: max words")
     p.add_argument("--source", help="source file (--task files) or TSV (--task tsv)")
     p.add_argument("--target", help="target file (--task files)")
-    p.add_argument("--clipnorm", type=float, default=1.0,
+    p.add_argument("--clipnorm", type=options.real(minimum=0), default=1.0,
                    help="clip each gradient to this norm; 0 turns clipping off")
     p.add_argument("--backup-every", default="epoch", type=backup_every,
                    help="'epoch' (default) or a number of steps between backups")
@@ -54,7 +57,7 @@ def add_parser(subparsers):
                         "GPUs; multi-worker: the cluster in TF_CONFIG")
     p.add_argument("--deterministic", action="store_true",
                    help="TensorFlow op determinism: same seed, same weights")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=options.integer(0, 2**32 - 1), default=0)
     p.add_argument("--out", required=True, help="run directory, e.g. runs/NAME")
     p.set_defaults(run=run)
 
@@ -66,10 +69,12 @@ def task_options(args):
         if not args.source or (args.task == "files" and not args.target):
             raise CLIError(f"--task {args.task} needs --source"
                            + (" and --target" if args.task == "files" else ""))
+        # Absolute: evaluate and resume read the same files from any folder.
         if args.task == "files":
-            options.update(source_path=args.source, target_path=args.target)
+            options.update(source_path=os.path.abspath(args.source),
+                           target_path=os.path.abspath(args.target))
         else:
-            options.update(path=args.source)
+            options.update(path=os.path.abspath(args.source))
     elif args.examples is not None and args.task == "cmudict":
         options.update(max_words=args.examples, test_size=max(1, args.examples // 10))
     elif args.examples is not None:
@@ -134,11 +139,7 @@ def longest(task):
 
 
 def run(args):
-    from keras_seq.data import load_task
-
     strategy = make_strategy(args.strategy)  # first: it must precede other ops
-    if args.clipnorm < 0:
-        raise CLIError(f"--clipnorm must be >= 0 (0 turns clipping off), got {args.clipnorm}")
     if args.deterministic:
         import tensorflow as tf
 
@@ -155,6 +156,21 @@ def run(args):
                   "strategy": args.strategy, "backup_every": args.backup_every,
                   "deterministic": args.deterministic},
     }
+    if not chief:  # a worker writes nothing to --out
+        return train_into(args, config, strategy, chief=False)
+    rd.check_can_train_in(out)
+    os.makedirs(out, exist_ok=True)
+    with RunLock(out):
+        return train_into(args, config, strategy, chief=True)
+
+
+def train_into(args, config, strategy, chief):
+    """Load the data, write or check the run's files, fit, save the model."""
+    from keras_seq.data import load_task
+
+    out = args.out
+    if chief:  # under the lock: a temporary file here is a dead writer's
+        rd.remove_stale_temporaries(out)
     resumed = chief and os.path.exists(os.path.join(out, rd.CONFIG))
     finished = False
     if resumed:
@@ -170,11 +186,18 @@ def run(args):
     keras.utils.set_random_seed(args.seed)
     task = load_task(args.task, **config["task_options"])
     config["max_length"] = min(512, 2 * longest(task))
+    if resumed:
+        fingerprint.check_task(previous, task, out)
     if chief and not finished:
-        os.makedirs(out, exist_ok=True)
-        config["tokenizers"] = rd.save_tokenizers(out, task.source_tokenizer,
-                                                 task.target_tokenizer)
-        rd.write_json(os.path.join(out, rd.CONFIG), config)
+        if not resumed:  # config.json first: it marks the folder as this run's
+            config["fingerprint"] = fingerprint.of_task(task)
+            config["tokenizers"] = {
+                side: rd.tokenizer_spec(getattr(task, f"{side}_tokenizer"))
+                for side in ("source", "target")}
+            rd.write_json(os.path.join(out, rd.CONFIG), config)
+        rd.save_tokenizers(out, task.source_tokenizer, task.target_tokenizer)
+    if config["model"]["model"] == "transformer":
+        task = fit_positions(task, config["max_length"])
     epochs = args.epochs or 10
     if args.minutes is not None:
         epochs = 10_000
@@ -193,6 +216,20 @@ def run(args):
         rd.save_model(model, out)
         rd.remove_backup(out)  # only once model.keras is safely in place
         print(f"saved {os.path.join(out, rd.MODEL)}")
+
+
+def fit_positions(task, max_length):
+    """Drop the training/validation pairs a Transformer of `max_length`
+    positions cannot read (longer data would stop training mid-way), and
+    say how many."""
+    from keras_seq.data import limit_lengths
+
+    task, dropped = limit_lengths(task, max_length)
+    if any(dropped.values()):
+        print(f"dropped {dropped['train']} training and {dropped['validation']} "
+              f"validation pairs longer than the Transformer's {max_length} positions "
+              "(the test split is kept; decoding truncates its sources)")
+    return task
 
 
 def fit_one_device(args, config, task, epochs):

@@ -26,6 +26,7 @@ def atomic_directory(path, overwrite=False):
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.tmp-", dir=parent)
     try:
+        os.chmod(tmp, 0o777 & ~umask())  # mkdtemp's 0700 would hide it from a server
         yield tmp
         if os.path.exists(path):
             old = f"{tmp}.old-{uuid.uuid4().hex}"
@@ -52,8 +53,16 @@ def atomic_write_bytes(path, data, overwrite=True):
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~umask())  # as open() would make it, not mkstemp's 0600
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
         raise
+
+
+def umask():
+    """The process's umask (read by setting it and setting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

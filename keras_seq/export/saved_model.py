@@ -1,7 +1,10 @@
 """Export a Seq2Seq as a TF Serving SavedModel (text in, text out)."""
 
+import os
+
 import tensorflow as tf
 
+from keras_seq.export.artifacts import check_replaceable
 from keras_seq.export.atomic import atomic_directory
 from keras_seq.export.request_bounds import (
     DEFAULT_MAX_BATCH_SIZE,
@@ -69,7 +72,9 @@ def export_saved_model(
             `None` uses `2 * S + 10`, capped by a Transformer's cache.
         max_source_length: int or None. Longer sources are truncated.
             Defaults to a Transformer encoder's `max_length`, else no limit.
-        overwrite: bool. Replace an existing version. Defaults to `False`.
+        overwrite: bool. Replace an existing version, but only when it is a
+            SavedModel that keras_seq wrote (anything else at `path`, such
+            as a folder of versions, is refused). Defaults to `False`.
         max_batch_size: int. Most inputs per request. Defaults to `1024`.
         max_input_length: int. Most tokens in one input (after
             tokenization for `text`); longer inputs are refused. Defaults
@@ -113,6 +118,8 @@ def export_saved_model(
         "generate_ids": functions["generate_ids"],
         "serving_default": functions.get("text", functions["generate_ids"]),
     }
+    if overwrite and os.path.exists(path):
+        check_replaceable(os.fspath(path), "savedmodel")
     with atomic_directory(path, overwrite=overwrite) as tmp:
         tf.saved_model.save(module, tmp, signatures=signatures)
     return str(path)

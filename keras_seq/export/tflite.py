@@ -1,9 +1,12 @@
 """Export a Seq2Seq as a builtins-only TFLite (LiteRT) model."""
 
+import os
+
 import numpy as np
 import tensorflow as tf
 
 from keras_seq.constants import BOS
+from keras_seq.export.artifacts import check_replaceable
 from keras_seq.export.atomic import atomic_write_bytes
 from keras_seq.export.request_bounds import (
     DEFAULT_MAX_BATCH_SIZE,
@@ -32,6 +35,7 @@ def export_tflite(
     max_batch_size=DEFAULT_MAX_BATCH_SIZE,
     max_input_length=DEFAULT_MAX_INPUT_LENGTH,
     max_batch_tokens=DEFAULT_MAX_BATCH_TOKENS,
+    overwrite=False,
 ):
     """Convert `model` and its decode loop to one `.tflite` file.
 
@@ -81,6 +85,9 @@ def export_tflite(
         max_input_length: int. Inputs are cut to it. Defaults to `16384`.
         max_batch_tokens: int. Inputs are cut to `max_batch_tokens // B`
             tokens. Defaults to `65536`.
+        overwrite: bool. Replace an existing `path`, but only when it is a
+            `.tflite` that keras_seq wrote (anything else is refused).
+            Defaults to `False`.
 
     Returns:
         The sorted list of operator names in the file.
@@ -97,6 +104,8 @@ def export_tflite(
             "quantization='int8' needs source ids to calibrate on. "
             "Received: representative_data=None"
         )
+    path = os.fspath(path)
+    check_target(path, overwrite)
     module = ServingModule(
         model,
         method=method,
@@ -120,8 +129,20 @@ def export_tflite(
     _configure_quantization(converter, quantization, representative_data, module)
     flatbuffer = converter.convert()
     operators = assert_builtins_only(flatbuffer)
+    check_target(path, overwrite)  # again: the conversion takes a while
     atomic_write_bytes(path, flatbuffer)
     return operators
+
+
+def check_target(path, overwrite):
+    """Refuse an existing `path` unless it may be replaced (see artifacts)."""
+    if not os.path.exists(path):
+        return
+    if not overwrite:
+        raise FileExistsError(
+            f"Export target {path!r} already exists. Choose a new path or pass "
+            "overwrite=True (which replaces only a keras_seq .tflite export).")
+    check_replaceable(path, "tflite")
 
 
 def _configure_quantization(converter, quantization, representative_data, module):

@@ -60,7 +60,8 @@ def test_predict_from_arguments_file_and_stdin(run_dir, tmp_path, capsys, monkey
     inputs = tmp_path / "in.txt"
     inputs.write_text("abc\n\nxyz\n")
     assert main(["predict", run_dir, "--file", str(inputs)]) == 0
-    assert len(capsys.readouterr().out.strip().splitlines()) == 2
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[0] for line in lines] == ["abc", "", "xyz"]
     import io
 
     monkeypatch.setattr(sys, "stdin", io.StringIO("qrs\n"))
@@ -104,7 +105,7 @@ def test_errors_are_one_line_and_exit_2(tmp_path, capsys):
     assert main(["evaluate", str(foreign)]) == 2
     assert "not a keras-seq run directory" in error_line(capsys)
     empty = tmp_path / "empty.txt"
-    empty.write_text("\n\n")
+    empty.write_text("")
     assert main(["predict", str(foreign), "--file", str(empty)]) == 2
     assert "empty" in error_line(capsys)
     source, target = tmp_path / "src.txt", tmp_path / "tgt.txt"
