@@ -27,6 +27,9 @@ def add_parser(subparsers):
                    help="beams for --method beam, 1 to 1024 (default 4)")
     p.add_argument("--attention-plot", help="PNG of the first input's alignment "
                                             "(run directories only)")
+    p.add_argument("--trust-graph", action="store_true",
+                   help="run a SavedModel even if its graph holds ops that "
+                        "keras-seq's exports never contain (file I/O, Python, ...)")
     p.set_defaults(run=run)
 
 
@@ -177,6 +180,27 @@ def shown(text):
     )
 
 
+def check_graph(path):
+    """Refuse a SavedModel whose graph can do what no keras_seq export does.
+
+    A SavedModel is a program: loading it and calling a signature runs its
+    graph. Read as a protocol buffer first (nothing runs), the graph must
+    hold only the op types of keras_seq's own exports.
+    """
+    from keras_seq.export.graph_ops import foreign_ops
+
+    try:
+        foreign = sorted(foreign_ops(path))
+    except ValueError as e:
+        raise CLIError(str(e)) from None
+    if foreign:
+        shown_ops = ", ".join(foreign[:6]) + (", ..." if len(foreign) > 6 else "")
+        raise CLIError(
+            f"{path} holds ops that keras-seq's exports never contain ({shown_ops}); "
+            "a SavedModel is a program, so it was not run. Pass --trust-graph to "
+            "run it anyway, only if you trust where it came from")
+
+
 def tflite_tokenizers(path):
     """Tokenizers written beside a .tflite by `keras-seq export`."""
     stem = path[: -len(".tflite")]
@@ -216,6 +240,8 @@ def run(args):
     if path.endswith(".tflite") and os.path.isfile(path):
         decode = _TFLiteRunner(path)
     elif os.path.isfile(os.path.join(path, "saved_model.pb")):
+        if not args.trust_graph:
+            check_graph(path)
         decode = _SavedModelRunner(path)
     else:
         config, model, source_tokenizer, target_tokenizer = rd.load_run(path)

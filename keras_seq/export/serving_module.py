@@ -11,6 +11,7 @@ from keras_seq.export.request_bounds import (
     DEFAULT_MAX_INPUT_LENGTH,
     bound_batch,
     bound_request,
+    bound_text_bytes,
     finite_or_zero,
 )
 from keras_seq.layers.kernels import use_kernel
@@ -154,9 +155,10 @@ class ServingModule(tf.Module):
         return out
 
     def generate_text(self, text):
-        # Refuse a batch past the bound before tokenizing it; the length
-        # bounds are checked on the ids (tokens, not bytes).
+        # Refuse a batch past the bound, and texts too long by far, before
+        # tokenizing; the length bounds proper are checked on the ids.
         text = bound_batch(text, "text", self.max_batch_size)  # (B,)
+        text = bound_text_bytes(text, "text", self.max_input_length)  # (B,)
         ids = self.source_tokenizer.tokenize(text)  # (B, S)
         out = self.generate_ids(ids, name="text")
         return {

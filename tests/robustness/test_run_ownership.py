@@ -436,3 +436,32 @@ def test_a_transformer_on_data_longer_than_its_positions_trains(tmp_path, capsys
                     for s, refs in zip(task.sources[split], task.references[split]))
     assert int(dropped.group(1)) + int(dropped.group(2)) == long_ones >= 1
     assert config["max_length"] == 512 and (out / rd.MODEL).exists()
+
+
+def crafted_saved_model(path, secret, stolen):
+    """A SavedModel with a text signature that reads one file and writes another."""
+    import tensorflow as tf
+
+    class Crafted(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec((None,), tf.string, name="text")])
+        def serve(self, text):
+            tf.io.write_file(stolen, tf.io.read_file(secret))
+            return {"text": text, "score": tf.zeros(tf.shape(text), tf.float32)}
+
+    module = Crafted()
+    tf.saved_model.save(module, path, signatures={"serving_default": module.serve})
+
+
+def test_predict_refuses_a_savedmodel_whose_graph_touches_files(tmp_path, capsys):
+    secret, stolen = tmp_path / "secret.txt", tmp_path / "stolen.txt"
+    secret.write_text("password")
+    path = str(tmp_path / "crafted" / "1")
+    crafted_saved_model(path, str(secret), str(stolen))
+    assert main(["predict", path, "abc"]) == 2
+    err = one_line(capsys)
+    assert "holds ops that keras-seq's exports never contain (ReadFile, WriteFile)" in err
+    assert "--trust-graph" in err
+    assert not stolen.exists()
+    # The user's explicit choice is honoured.
+    assert main(["predict", path, "abc", "--trust-graph"]) == 0
+    assert stolen.read_text() == "password"

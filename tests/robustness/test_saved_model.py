@@ -52,3 +52,18 @@ def test_generate_ids_signature(ids_case, hostile, signatures, model):
     empty_rows = ~np.any(ids != 0, axis=1)
     assert np.all(out["lengths"].numpy()[empty_rows] == 0)
     assert np.all(out["scores"].numpy()[empty_rows] == 0.0)
+
+
+@pytest.mark.slow
+def test_a_30_mb_text_is_refused_by_its_bytes_before_tokenizing(signatures):
+    huge = "abcdefghij" * 3_000_000  # 30 MB
+    with pytest.raises(tf.errors.InvalidArgumentError) as error:
+        signatures["serving_default"](text=tf.constant(["a", huge]))
+    assert ("Expected texts of at most 262144 bytes (16 per token of "
+            "max_input_length=16384), checked before tokenizing. Received: a text "
+            "of 30000000 bytes") in str(error.value)
+    # Within the byte bound, the token bound still speaks (tokens, not bytes).
+    with pytest.raises(tf.errors.InvalidArgumentError, match="an input of 100000 tokens"):
+        signatures["serving_default"](text=tf.constant(["abcdefghij" * 10_000]))
+    out = signatures["serving_default"](text=tf.constant(["abc"]))
+    assert out["text"].shape == (1,)  # and it keeps serving
