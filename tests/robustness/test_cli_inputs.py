@@ -174,13 +174,28 @@ def hostile_configs():
     }
 
 
+@pytest.fixture(scope="module")
+def model_file(model, tmp_path_factory):
+    """A loadable model.keras, so that only config.json is hostile."""
+    from keras_seq.cli import run_directory as rd
+
+    folder = str(tmp_path_factory.mktemp("model"))
+    rd.save_model(model, folder)
+    return os.path.join(folder, rd.MODEL)
+
+
 @pytest.mark.parametrize("case", list(hostile_configs()))
 @pytest.mark.parametrize("command", ["predict", "evaluate", "export"])
-def test_hostile_config_json_is_one_line_exit_2(case, command, tmp_path, capsys):
+def test_hostile_config_json_is_one_line_exit_2(case, command, model_file, tokenizer,
+                                                 tmp_path, capsys):
+    import shutil
+
     run = tmp_path / "run"
     run.mkdir()
     (run / "config.json").write_text(hostile_configs()[case])
-    (run / "model.keras").write_bytes(b"")
+    shutil.copy(model_file, run / "model.keras")
+    for side in ("source", "target"):
+        tokenizer.save_vocabulary(str(run / f"{side}_vocab.txt"))
     extra = {"predict": ["abc"], "evaluate": [],
              "export": ["--format", "tflite", "--out", str(tmp_path / "m.tflite")]}
     assert main([command, str(run), *extra[command]]) == 2
