@@ -12,7 +12,6 @@ closest reference over its length. No stress digits.
 
 import argparse
 import collections
-import math
 import os
 import platform
 import time
@@ -24,7 +23,7 @@ import numpy as np  # noqa: E402
 
 import keras_seq  # noqa: E402
 from keras_seq.cli.run_directory import MODEL, save_model  # noqa: E402
-from keras_seq.training import TimeLimit  # noqa: E402
+from keras_seq.training import CosineOverTime, TimeLimit  # noqa: E402
 from keras_seq.data import make_dataset  # noqa: E402
 from keras_seq.text import CharTokenizer, SymbolTokenizer  # noqa: E402
 
@@ -137,25 +136,6 @@ def build_model():
 
 
 # 3. Train for the time budget, keeping the best validation weights.
-class CosineOverTime(keras.callbacks.Callback):
-    """Learning rate as a function of the share of the time budget spent.
-
-    A fixed-time run cannot know its number of steps in advance, so the
-    schedule runs on the clock: a linear warm-up over the first 2% of the
-    budget, then a cosine from the peak down to the deadline, floored at
-    0.1% of the peak (so the first batch does not run at 0).
-    """
-
-    def __init__(self, peak, minutes):
-        super().__init__()
-        self.peak, self.seconds, self.start = peak, 60.0 * minutes, time.monotonic()
-
-    def on_train_batch_begin(self, batch, logs=None):
-        spent = min((time.monotonic() - self.start) / self.seconds, 1.0)
-        factor = spent / 0.02 if spent < 0.02 else 0.5 * (1 + math.cos(math.pi * spent))
-        self.model.optimizer.learning_rate.assign(self.peak * max(factor, 1e-3))
-
-
 def schedule_callbacks():
     """The learning-rate schedule and early stopping; the clock starts here.
 

@@ -183,3 +183,27 @@ def test_dropout_random_state_is_backed_up_and_restored(tmp_path):
     fresh.fit(x, y, batch_size=4, epochs=1, verbose=0,  # resumes: nothing to do
               callbacks=[SafeBackupAndRestore(backup, delete_checkpoint=False)])
     assert np.asarray(fresh.layers[0].seed_generator.state.numpy()).tolist() == saved[0]
+
+
+def test_cosine_over_time_follows_the_clock(monkeypatch):
+    from keras_seq.training import CosineOverTime
+
+    now = [100.0]
+    monkeypatch.setattr("keras_seq.training.cosine_over_time.time.monotonic", lambda: now[0])
+    schedule = CosineOverTime(0.1, minutes=1, warmup=0.1, floor=0.01)
+    # Warm-up, the cosine, the floor, and past the budget.
+    for spent, want in [(0.0, 0.001), (0.05, 0.05), (0.1, 0.1 * 0.5 * (1 + np.cos(0.1 * np.pi))),
+                        (0.5, 0.05), (0.99, 0.001), (2.0, 0.001)]:
+        np.testing.assert_allclose(schedule.rate(spent), want, rtol=1e-6)
+    x, y = regression()
+    model = dense_model()
+    seen = []
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0, callbacks=[
+        schedule, keras.callbacks.LambdaCallback(on_train_batch_begin=lambda b, logs: (
+            seen.append(float(model.optimizer.learning_rate.numpy())),
+            now.__setitem__(0, now[0] + 6.0)))])
+    # Each batch sees the rate of the time before it: 0, 6, 12, ... seconds.
+    np.testing.assert_allclose(seen, [schedule.rate(6.0 * i / 60) for i in range(6)], rtol=1e-6)
+    for bad in ({"peak": 0}, {"minutes": -1}, {"warmup": 1.0}, {"floor": 0}):
+        with pytest.raises(ValueError, match=list(bad)[0]):
+            CosineOverTime(**{"peak": 0.1, "minutes": 1, **bad})
