@@ -12,17 +12,16 @@ import math
 def integer(minimum=None, maximum=None):
     """An int in [minimum, maximum] (either bound may be None)."""
 
+    wanted = _range("an integer", minimum, maximum)
+
     def parse(text):
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"expected {_range('an integer', minimum, maximum)}, got {text!r}"
-            ) from None
-        if (minimum is not None and value < minimum) or (
+            value = None
+        if value is None or (minimum is not None and value < minimum) or (
                 maximum is not None and value > maximum):
-            raise argparse.ArgumentTypeError(
-                f"expected {_range('an integer', minimum, maximum)}, got {text!r}")
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
         return value
 
     return parse

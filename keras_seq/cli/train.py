@@ -30,9 +30,11 @@ def add_parser(subparsers):
     p.add_argument("--model", default="attention", choices=("rnn", "attention", "transformer"))
     p.add_argument("--cell", default="lstm", choices=("lstm", "gru", "simple_rnn"))
     p.add_argument("--attention", default="bahdanau", choices=("bahdanau", "luong"))
-    p.add_argument("--units", type=options.integer(1), default=256, help="RNN units / Transformer width")
+    p.add_argument("--units", type=options.integer(1), default=256,
+                   help="RNN units / Transformer width")
     p.add_argument("--layers", type=options.integer(1), default=1)
-    p.add_argument("--heads", type=options.integer(1), default=4, help="Transformer attention heads")
+    p.add_argument("--heads", type=options.integer(1), default=4,
+                   help="Transformer attention heads")
     p.add_argument("--dropout", type=options.real(minimum=0, below=1), default=0.1)
     p.add_argument("--no-bidirectional", dest="bidirectional", action="store_false",
                    help="unidirectional RNN encoder (default: bidirectional)")
