@@ -22,8 +22,9 @@ def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args.run(args)
+        status = args.run(args)
     except CLIError as e:
         print(f"keras-seq: error: {e}", file=sys.stderr)
         return 2
@@ -45,7 +46,7 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("keras-seq: interrupted", file=sys.stderr)
         return 130
-    return 0
+    return status if isinstance(status, int) else 0
 
 
 if __name__ == "__main__":

@@ -4,8 +4,9 @@ import argparse
 import os
 
 import keras
+import tensorflow as tf
 
-from keras_seq.cli import fingerprint, options
+from keras_seq.cli import fingerprint, options, worker_supervisor
 from keras_seq.cli import run_directory as rd
 from keras_seq.cli.errors import CLIError
 from keras_seq.cli.run_lock import RunLock
@@ -20,6 +21,7 @@ from keras_seq.metrics import MaskedSparseCrossEntropy, SequenceAccuracy, TokenA
 from keras_seq.models import rnn_seq2seq, transformer_seq2seq
 
 TASKS = ("cmudict", "reverse", "copy", "sort", "addition", "dates", "files", "tsv")
+CONNECT_TIMEOUT = 300  # seconds; workers scheduled apart may start minutes apart
 MODEL_KEYS = ("model", "cell", "attention", "units", "layers", "heads", "dropout",
               "bidirectional")
 
@@ -57,6 +59,9 @@ def add_parser(subparsers):
                    choices=("none", "mirrored", "multi-worker"),
                    help="none: Keras fit on one device; mirrored: all local "
                         "GPUs; multi-worker: the cluster in TF_CONFIG")
+    p.add_argument("--connect-timeout", type=options.real(above=0), default=None,
+                   help="--strategy multi-worker: seconds the workers in TF_CONFIG "
+                        f"have to connect (default {CONNECT_TIMEOUT})")
     p.add_argument("--deterministic", action="store_true",
                    help="TensorFlow op determinism: same seed, same weights")
     p.add_argument("--seed", type=options.integer(0, 2**32 - 1), default=0)
@@ -116,19 +121,21 @@ def backup_every(text):
 
 def make_strategy(name):
     """The tf.distribute strategy for --strategy (before any other TF op)."""
-    import tensorflow as tf
-
     if name == "none":
         return None
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
-    if not os.environ.get("TF_CONFIG"):
-        raise CLIError("--strategy multi-worker needs the TF_CONFIG environment "
-                       "variable (cluster and task of this worker); see README")
+    check_tf_config()
     try:
         return tf.distribute.MultiWorkerMirroredStrategy()
     except (ValueError, KeyError) as e:
         raise CLIError(f"invalid TF_CONFIG for --strategy multi-worker: {e}") from None
+
+
+def check_tf_config():
+    if not os.environ.get("TF_CONFIG"):
+        raise CLIError("--strategy multi-worker needs the TF_CONFIG environment "
+                       "variable (cluster and task of this worker); see README")
 
 
 def longest(task):
@@ -141,10 +148,18 @@ def longest(task):
 
 
 def run(args):
+    if args.connect_timeout is not None and args.strategy != "multi-worker":
+        raise CLIError("--connect-timeout applies only to --strategy multi-worker")
+    if args.strategy == "multi-worker" and not worker_supervisor.is_child():
+        check_tf_config()
+        # The connection wait cannot be interrupted in-process: watch a child.
+        return worker_supervisor.supervise(
+            args.argv, args.connect_timeout or CONNECT_TIMEOUT, args.out)
+    worker_supervisor.follow_supervisor()
     strategy = make_strategy(args.strategy)  # first: it must precede other ops
+    if strategy is not None:
+        worker_supervisor.report_connected()
     if args.deterministic:
-        import tensorflow as tf
-
         tf.config.experimental.enable_op_determinism()
     chief = strategy is None or DistributedTrainer.is_chief_of(strategy)
     out = args.out
@@ -275,6 +290,11 @@ def fit_one_device(args, config, task, epochs):
     return model
 
 
+# What a collective raises when a peer goes away.
+PEER_ERRORS = (tf.errors.UnavailableError, tf.errors.AbortedError,
+               tf.errors.DeadlineExceededError, tf.errors.CancelledError)
+
+
 def fit_distributed(args, config, task, epochs, strategy, finished):
     """The custom `strategy.run` loop; only the chief writes to --out."""
     out = args.out
@@ -294,6 +314,14 @@ def fit_distributed(args, config, task, epochs, strategy, finished):
             rd.append_history(out, epoch, logs)
 
     # A finished run still meets the other workers once, so none waits.
-    trainer.fit(task.train, task.validation, epochs=epochs,
-                initial_epoch=epochs if finished else 0, on_epoch_end=on_epoch_end)
+    try:
+        trainer.fit(task.train, task.validation, epochs=epochs,
+                    initial_epoch=epochs if finished else 0, on_epoch_end=on_epoch_end)
+    except PEER_ERRORS as e:
+        if args.strategy != "multi-worker":
+            raise
+        lost = worker_supervisor.lost_peers(str(e)) or ["a worker"]
+        raise CLIError(f"lost {' and '.join(lost)} during training; the run resumes "
+                       f"from its last backup in {out} when every worker is started "
+                       "again") from None
     return model

@@ -148,6 +148,14 @@ def test_training_option_errors_are_clear(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
     assert main([*SMALL, "--strategy", "multi-worker", "--out", str(tmp_path / "b")]) == 2
     assert "needs the TF_CONFIG" in capsys.readouterr().err
+    assert main([*SMALL, "--connect-timeout", "5", "--out", str(tmp_path / "d")]) == 2
+    assert capsys.readouterr().err == ("keras-seq: error: --connect-timeout applies only "
+                                       "to --strategy multi-worker\n")
+    with pytest.raises(SystemExit) as e:
+        main([*SMALL, "--strategy", "multi-worker", "--connect-timeout", "0",
+              "--out", str(tmp_path / "e")])
+    assert e.value.code == 2
+    assert "argument --connect-timeout: expected" in capsys.readouterr().err
     with pytest.raises(SystemExit) as e:
         main([*SMALL, "--clipnorm", "-1", "--out", str(tmp_path / "c")])
     assert e.value.code == 2
