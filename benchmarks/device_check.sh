@@ -93,7 +93,13 @@ else
   mixed_families=(luong transformer)
 fi
 tp=benchmarks/train_throughput.py
-step throughput_float32 $budget "$out/throughput_float32.md" "$PY" $tp "${sizes[@]}"
+if [ $dry -eq 1 ]; then
+  # Tiny sizes measure nothing: the dry run (itself a test) overlaps this step
+  # with the others to halve its time. On a GPU every step runs alone.
+  step throughput_float32 $budget "$out/throughput_float32.md" "$PY" $tp "${sizes[@]}" &
+else
+  step throughput_float32 $budget "$out/throughput_float32.md" "$PY" $tp "${sizes[@]}"
+fi
 step throughput_xla $((budget * 2 / 3)) "$out/throughput_xla.md" \
   "$PY" $tp "${sizes[@]}" --jit-compile 1 --kernel loop --families "${xla_families[@]}"
 step throughput_mixed_float16 $((budget * 2 / 3)) "$out/throughput_mixed_float16.md" \
@@ -138,5 +144,6 @@ fi
 step g2p_transformer $g2p_budget "$out/g2p_transformer.txt" "$PY" benchmarks/g2p_cmudict.py \
   --model transformer "${g2p[@]}" --save "$out/g2p_transformer_run"
 rm -rf "$out/g2p_transformer_run"  # the model stays on the machine: no weights in results
+wait  # the dry run's overlapped step
 grep -E "^\| keras_seq|WER" "$out/g2p_transformer.txt" | tail -3 >>"$summary"
 cat "$summary"

@@ -17,6 +17,7 @@ import time
 
 import pytest
 
+from keras_seq.cli import main
 from keras_seq.cli import run_directory as rd
 
 TRAIN = ["train", "--task", "reverse", "--units", "16", "--batch-size", "32",
@@ -120,7 +121,7 @@ def test_a_lost_worker_is_one_line_and_a_restart_resumes_from_the_backup(
         tmp_path, worker_environments):
     out = str(tmp_path / "run")
     envs = worker_environments(2)
-    args = ["--examples", "600", "--epochs", "6", "--backup-every", "5"]
+    args = ["--examples", "800", "--epochs", "6", "--backup-every", "5"]
     chief, other = [start(out, env, *args) for env in envs]
     try:
         backup = os.path.join(out, "backup", "latest.npz")
@@ -147,14 +148,23 @@ def test_a_lost_worker_is_one_line_and_a_restart_resumes_from_the_backup(
     assert os.path.exists(backup) and not os.path.exists(os.path.join(out, rd.MODEL))
     assert wait_for(lambda: processes_naming(out) == [], 10)
 
-    chief, other = [start(out, env, *args) for env in envs]
-    try:
-        chief_out, chief_err = chief.communicate(timeout=300)
-        other.communicate(timeout=60)
-    finally:
-        chief.kill()
-        other.kill()
-    assert chief.returncode == 0 and other.returncode == 0, chief_err[-2000:]
+    def run_both():
+        workers = [start(out, env, *args) for env in envs]
+        try:
+            return [worker.communicate(timeout=300)[0] for worker in workers]
+        finally:
+            for worker in workers:
+                worker.kill()
+            assert [w.returncode for w in workers] == [0, 0]
+
+    chief_out, other_out = run_both()
     assert "resuming the run in" in chief_out and "resuming at epoch" in chief_out
+    assert "Epoch 6/6" in chief_out and f"saved {out}/model.keras" in chief_out
+    assert "Epoch" not in other_out and "saved" not in other_out  # only the chief writes
     assert [r["epoch"] for r in rd.read_history(out)] == [str(e) for e in range(1, 7)]
-    assert os.path.exists(os.path.join(out, rd.MODEL))
+    assert {rd.MODEL, rd.CONFIG, "history.csv"} <= set(os.listdir(out))
+    assert not os.path.exists(os.path.join(out, "backup"))
+    assert main(["predict", out, "abc"]) == 0
+    # Started again on the finished run, both workers return at once.
+    chief_out, other_out = run_both()
+    assert "finished training already" in chief_out and "Epoch" not in chief_out
