@@ -9,6 +9,8 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export KERAS_BACKEND := tensorflow
 DEMO_MINUTES ?= 10
+# Test processes; each test file runs whole in one of them (its fixtures once).
+TEST_WORKERS ?= 2
 
 .PHONY: install demo test clean
 
@@ -24,7 +26,7 @@ demo: $(STAMP)
 	$(PY) examples/g2p_cmudict.py --minutes $(DEMO_MINUTES)
 
 test: $(STAMP)
-	$(PY) -m pytest tests
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile tests
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

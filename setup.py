@@ -33,6 +33,8 @@ setup(
     extras_require={
         "dev": [
             "pytest>=8",
+            # `make test` runs the suite on two processes (2 cores: ~17 min, not ~30).
+            "pytest-xdist>=3.5",
             "hypothesis>=6",
             "tensorflow-serving-api>=2.21,<2.22",
         ],
