@@ -86,7 +86,7 @@ def test_shuffled_order_is_a_function_of_seed_and_epoch():
     ds = make(1)
     epochs = [_first_column(ds) for _ in range(3)]
     assert sorted(epochs[0]) == list(range(4, 16))
-    assert epochs[0] != epochs[1] != epochs[2]  # reshuffled each pass
+    assert len({tuple(e) for e in epochs}) == 3  # reshuffled each pass: three orders
     other = make(1)  # another process, same seed: same sequence of orders
     assert [_first_column(other) for _ in range(3)] == epochs
     set_epoch(other, 2)  # resume at epoch 3 ...

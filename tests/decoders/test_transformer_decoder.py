@@ -299,9 +299,10 @@ def test_config_round_trip(normalize_first, embedding):
         assert clone.get_config() == config
         if not clone.built:
             clone.build()
+        # The clone builds the same weights, in the same order.
+        assert [(w.name, tuple(w.shape)) for w in clone.weights] == [
+            (w.name, tuple(w.shape)) for w in decoder.weights]
         clone.set_weights(decoder.get_weights())
-        for a, b in zip(clone.get_weights(), decoder.get_weights()):
-            np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(clone(TGT, encoder_output), expected)
         stepped, _ = step_all(clone, TGT, encoder_output)
         np.testing.assert_allclose(stepped[:, 0], expected[:, 0], atol=1e-5)

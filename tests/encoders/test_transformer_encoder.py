@@ -138,7 +138,8 @@ def test_config_round_trip(normalize_first, embedding):
         assert clone.get_config() == config
         if not clone.built:
             clone.build()
+        # The clone builds the same weights, in the same order.
+        assert [(w.name, tuple(w.shape)) for w in clone.weights] == [
+            (w.name, tuple(w.shape)) for w in encoder.weights]
         clone.set_weights(encoder.get_weights())
-        for a, b in zip(clone.get_weights(), encoder.get_weights()):
-            np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(clone(SRC).sequence, expected)
