@@ -1,6 +1,6 @@
 """Train a tiny attention seq2seq to reverse digit strings, then decode.
 
-Run: `make demo` (or `python examples/copy_task.py --epochs 2` for a quick look).
+Run: `python examples/reverse_digits.py` (or add `--epochs 2` for a quick look).
 Top to bottom: make toy data, build and train a Bahdanau-attention LSTM with
 `fit`, decode held-out strings in-graph (greedy and beam search), and export
 to a SavedModel and a builtins-only TFLite file whose answers match Keras.

@@ -1,4 +1,7 @@
-"""Atomic writes: a failed export never leaves a half-written result."""
+"""Atomic writes: a failed or killed write never leaves a half-written file.
+
+Used by the exporters, `train` (backups, configs), the CLI and the plots.
+"""
 
 import contextlib
 import os

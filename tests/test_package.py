@@ -1,10 +1,15 @@
 """Package-level contracts: constants and the backend check."""
 
+import importlib
 import os
+import pkgutil
+import re
 import subprocess
 import sys
 
 import keras_seq
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_token_id_constants():
@@ -23,17 +28,25 @@ def test_other_keras_backend_fails_at_import_with_one_clear_error():
     assert "KERAS_BACKEND='jax'" in last
 
 
-def test_public_names():
-    for module, names in {
-        keras_seq.layers: ["BahdanauAttention", "LuongAttention", "PositionalEmbedding",
-                           "TransformerEncoderBlock", "TransformerDecoderBlock",
-                           "use_kernel"],
-        keras_seq.encoders: ["RNNEncoder", "TransformerEncoder", "EncoderOutput"],
-        keras_seq.decoders: ["RNNDecoder", "AttentionRNNDecoder", "TransformerDecoder"],
-        keras_seq.models: ["Seq2Seq", "rnn_seq2seq", "transformer_seq2seq"],
-        keras_seq.export: ["export_saved_model", "export_tflite"],
-        keras_seq.decoding: ["greedy_search", "beam_search", "sample"],
-        keras_seq.text: ["CharTokenizer", "SymbolTokenizer"],
-    }.items():
-        for name in names:
-            assert hasattr(module, name), f"{module.__name__}.{name}"
+def readme_table():
+    """{module: names} from the README's "What is in the package" table."""
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        text = f.read()
+    table = text.split("## What is in the package", 1)[1].split("\n\n", 2)[1]
+    rows = {}
+    for line in table.splitlines()[2:]:
+        module, names = line.strip("|").split("|")[:2]
+        rows[module.strip().strip("`")] = set(re.findall(r"`(\w+)`", names))
+    return rows
+
+
+def test_public_names_are_exactly_the_readmes_table():
+    rows = readme_table()
+    packages = {f"keras_seq.{info.name}" for info in pkgutil.iter_modules(keras_seq.__path__)
+                if info.ispkg and info.name != "cli"}
+    assert set(rows) == packages
+    for name, names in rows.items():
+        module = importlib.import_module(name)
+        assert set(module.__all__) == names, name
+        for attribute in names:
+            assert getattr(module, attribute).__module__.startswith("keras_seq."), attribute

@@ -29,7 +29,7 @@ import keras
 from keras_seq.cli import fingerprint
 from keras_seq.cli.errors import CLIError
 from keras_seq.cli.run_lock import LOCK
-from keras_seq.export.atomic import atomic_write_bytes, umask
+from keras_seq.atomic import atomic_write_bytes, umask
 
 CONFIG = "config.json"
 HISTORY = "history.csv"

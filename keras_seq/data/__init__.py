@@ -12,7 +12,8 @@ from keras_seq.data.pipelines import make_dataset, set_epoch
 from keras_seq.data.reverse import reverse
 from keras_seq.data.sort import sort
 from keras_seq.data.task import Task
-from keras_seq.data.wordpiece_tokenizer import WordPieceTokenizer
+# Also here, where it was first published; it is a tokenizer (keras_seq.text).
+from keras_seq.text.wordpiece_tokenizer import WordPieceTokenizer
 
 __all__ = [
     "Task",

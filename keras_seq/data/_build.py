@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from keras_seq.data import _arguments
+from keras_seq.arguments import check_int, check_number
 from keras_seq.data.pipelines import make_dataset
 from keras_seq.data.task import SPLITS, Task
 
@@ -42,10 +42,10 @@ def split_indices(size, validation_fraction, test_fraction, seed):
     Returns:
         dict of split name to a list of indices.
     """
-    validation_fraction = _arguments.check_fraction(
-        "validation_fraction", validation_fraction
+    validation_fraction = check_number(
+        "validation_fraction", validation_fraction, minimum=0, below=1
     )
-    test_fraction = _arguments.check_fraction("test_fraction", test_fraction)
+    test_fraction = check_number("test_fraction", test_fraction, minimum=0, below=1)
     if validation_fraction + test_fraction >= 1:
         raise ValueError(
             "Invalid values for arguments `validation_fraction` and "
@@ -94,7 +94,7 @@ def build_task(
     Returns:
         A `Task`; see its docstring for what each split holds.
     """
-    batch_size = _arguments.check_int("batch_size", batch_size, 1)
+    batch_size = check_int("batch_size", batch_size, 1)
     datasets = {}
     for split in SPLITS:
         if split == "train":

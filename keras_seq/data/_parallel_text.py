@@ -3,7 +3,7 @@
 import os
 import unicodedata
 
-from keras_seq.data import _arguments
+from keras_seq.arguments import check_choice, check_int
 from keras_seq.data import _build
 from keras_seq.text import lines
 from keras_seq.text.char_tokenizer import CharTokenizer
@@ -49,7 +49,7 @@ def normalize(text, form):
 def make_tokenizer(kind, texts, vocab_size):
     """Build a tokenizer of `kind` whose vocabulary is counted from `texts`."""
     if kind == "wordpiece":
-        from keras_seq.data.wordpiece_tokenizer import WordPieceTokenizer
+        from keras_seq.text.wordpiece_tokenizer import WordPieceTokenizer
 
         size = DEFAULT_WORDPIECE_SIZE if vocab_size is None else vocab_size
         return WordPieceTokenizer.from_corpus(texts, max_size=size)
@@ -71,10 +71,10 @@ def task_from_pairs(
     The tokenizers' vocabularies are counted from the training split only,
     so validation and test measure what unseen text does.
     """
-    _arguments.check_choice("tokenizer", tokenizer, TOKENIZERS)
+    check_choice("tokenizer", tokenizer, TOKENIZERS)
     if vocab_size is not None:
-        vocab_size = _arguments.check_int("vocab_size", vocab_size, 5)
-    seed = _arguments.check_int("seed", seed, 0)
+        vocab_size = check_int("vocab_size", vocab_size, 5)
+    seed = check_int("seed", seed, 0)
     # The texts as the tokenizer reads them, and sources it reads the same
     # grouped into one: no source of training reappears in validation/test.
     form, lowercase = READS_AS[tokenizer]

@@ -4,8 +4,8 @@ import string
 
 import numpy as np
 
+from keras_seq.arguments import check_int
 from keras_seq.constants import SPECIAL_TOKENS
-from keras_seq.data import _arguments
 from keras_seq.data import _build
 from keras_seq.text.char_tokenizer import CharTokenizer
 
@@ -54,16 +54,16 @@ def letters_task(name, transform, num_examples, min_length, max_length,
     Lengths are uniform in [min_length, max_length], letters uniform over
     the first `vocab_size` letters of "abc...z".
     """
-    num_examples = _arguments.check_int("num_examples", num_examples, MIN_EXAMPLES)
-    min_length = _arguments.check_int("min_length", min_length, 1)
-    max_length = _arguments.check_int("max_length", max_length, 1)
+    num_examples = check_int("num_examples", num_examples, MIN_EXAMPLES)
+    min_length = check_int("min_length", min_length, 1)
+    max_length = check_int("max_length", max_length, 1)
     if max_length < min_length:
         raise ValueError(
             "Invalid value for argument `max_length`. Expected an integer >= "
             f"min_length={min_length}. Received: max_length={max_length}"
         )
-    vocab_size = _arguments.check_int("vocab_size", vocab_size, 1, 26)
-    seed = _arguments.check_int("seed", seed, 0)
+    vocab_size = check_int("vocab_size", vocab_size, 1, 26)
+    seed = check_int("seed", seed, 0)
     alphabet = string.ascii_lowercase[:vocab_size]
     rng = np.random.default_rng(seed)
     lengths = rng.integers(min_length, max_length + 1, num_examples)

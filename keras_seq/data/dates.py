@@ -4,7 +4,7 @@ import datetime
 
 import numpy as np
 
-from keras_seq.data import _arguments
+from keras_seq.arguments import check_int
 from keras_seq.data import _synthetic
 
 # English names, independent of the process locale.
@@ -78,10 +78,10 @@ def dates(num_examples=10000, seed=0, batch_size=64):
     >>> task.sources["test"][0], task.references["test"][0]  # doctest: +SKIP
     ('Thursday, March 5, 1987', ['1987-03-05'])
     """
-    num_examples = _arguments.check_int(
+    num_examples = check_int(
         "num_examples", num_examples, _synthetic.MIN_EXAMPLES
     )
-    seed = _arguments.check_int("seed", seed, 0)
+    seed = check_int("seed", seed, 0)
     rng = np.random.default_rng(seed)
     span = (_LAST_DATE - _FIRST_DATE).days + 1
     offsets = rng.integers(0, span, num_examples).tolist()

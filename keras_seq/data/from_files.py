@@ -31,7 +31,7 @@ def from_files(
         tokenizer: str. How both sides are split into tokens: `"char"`
             (characters), `"symbol"` (whitespace-separated symbols) or
             `"wordpiece"` (subwords, vocabulary trained on the training
-            split; see `keras_seq.data.WordPieceTokenizer`). Defaults to
+            split; see `keras_seq.text.WordPieceTokenizer`). Defaults to
             `"char"`.
         validation_fraction: float in [0, 1). Share of the distinct sources
             used for validation (at least one when above 0). Defaults to

@@ -2,8 +2,8 @@
 
 import numpy as np
 
+from keras_seq.arguments import check_int
 from keras_seq.data import _build
-from keras_seq.data._arguments import check_int
 
 
 def limit_lengths(task, max_length):

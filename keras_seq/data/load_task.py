@@ -2,7 +2,7 @@
 
 import inspect
 
-from keras_seq.data import _arguments
+from keras_seq.arguments import format_set
 from keras_seq.data.addition import addition
 from keras_seq.data.cmudict import cmudict
 from keras_seq.data.copy import copy
@@ -55,14 +55,14 @@ def load_task(name, **options):
     if builder is None:
         raise ValueError(
             "Invalid value for argument `task`. Expected one of "
-            f"{_arguments.format_set(_BUILDERS)}. Received: task={name!r}"
+            f"{format_set(_BUILDERS)}. Received: task={name!r}"
         )
     parameters = inspect.signature(builder).parameters
     unknown = sorted(set(options) - set(parameters))
     if unknown:
         raise ValueError(
             f"Invalid option for task {name!r}: {', '.join(map(repr, unknown))}. "
-            f"Expected some of {_arguments.format_set(parameters)}."
+            f"Expected some of {format_set(parameters)}."
         )
     missing = [
         p for p, parameter in parameters.items()

@@ -3,8 +3,8 @@
 import numpy as np
 import tensorflow as tf
 
+from keras_seq.arguments import check_int
 from keras_seq.constants import PAD
-from keras_seq.data import _arguments
 
 # Most buckets a pipeline uses; past this many distinct source lengths the
 # boundaries are length quantiles.
@@ -62,8 +62,8 @@ def make_dataset(
     >>> target.numpy().tolist()
     [[6, 5, 3], [7, 3, 0]]
     """
-    batch_size = _arguments.check_int("batch_size", batch_size, 1)
-    seed = _arguments.check_int("seed", seed, 0)
+    batch_size = check_int("batch_size", batch_size, 1)
+    seed = check_int("seed", seed, 0)
     columns = {
         "source_ids": _as_ragged(source_ids, "source_ids"),
         "decoder_ids": _as_ragged(decoder_ids, "decoder_ids"),
@@ -134,7 +134,7 @@ def set_epoch(dataset, epoch):
         dataset: a dataset returned by `make_dataset`.
         epoch: int >= 0, counted from 0.
     """
-    epoch = _arguments.check_int("epoch", epoch, 0)
+    epoch = check_int("epoch", epoch, 0)
     if not hasattr(dataset, "_keras_seq_epoch"):
         raise ValueError(
             "Invalid value for argument `dataset`: expected a dataset made by "

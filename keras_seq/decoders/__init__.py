@@ -4,3 +4,10 @@ from keras_seq.decoders.attention_rnn_decoder import AttentionRNNDecoder
 from keras_seq.decoders.decoder import Decoder
 from keras_seq.decoders.rnn_decoder import RNNDecoder
 from keras_seq.decoders.transformer_decoder import TransformerDecoder
+
+__all__ = [
+    "AttentionRNNDecoder",
+    "Decoder",
+    "RNNDecoder",
+    "TransformerDecoder",
+]

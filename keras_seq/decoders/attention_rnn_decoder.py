@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from keras_seq.arguments import check_choice, check_ids, check_int
 from keras_seq.constants import PAD
 from keras_seq.decoders.rnn_decoder import RNNDecoder
 from keras_seq.layers.bahdanau_attention import BahdanauAttention
@@ -16,11 +17,6 @@ from keras_seq.layers.fast_recurrence import (
 )
 from keras_seq.layers.kernels import export_safe
 from keras_seq.layers.recurrence import counted_loop, run_layer
-from keras_seq.layers.validation import (
-    check_choice,
-    check_ids,
-    check_positive_int,
-)
 
 ATTENTIONS = ("bahdanau", "luong")
 
@@ -103,11 +99,11 @@ class AttentionRNNDecoder(RNNDecoder):
         embedding_dim=None,
         **kwargs,
     ):
-        self.attention = check_choice("attention", attention, ATTENTIONS)
-        self.attention_units = check_positive_int(
+        self.attention = attention = check_choice("attention", attention, ATTENTIONS)
+        self.attention_units = attention_units = check_int(
             "attention_units", attention_units, allow_none=True
         )
-        self.luong_score = check_choice("luong_score", luong_score, SCORES)
+        self.luong_score = luong_score = check_choice("luong_score", luong_score, SCORES)
         self.input_feeding = bool(input_feeding)
         super().__init__(
             vocab_size,
@@ -142,22 +138,29 @@ class AttentionRNNDecoder(RNNDecoder):
         return width + (self.units if self.input_feeding else 0)
 
     def build(self, decoder_ids_shape=None, encoder_output_shape=None):
-        super().build(decoder_ids_shape, encoder_output_shape)
         memory_dim = None
         if encoder_output_shape is not None:
             memory_dim = encoder_output_shape[0][-1]
-        if memory_dim is not None:
-            self._build_attention(memory_dim)
+        if memory_dim is None:
+            raise ValueError(
+                "AttentionRNNDecoder.build needs `encoder_output_shape` with a known "
+                "width D: its attention weights depend on it. Call the decoder on "
+                "an encoder output, or build(decoder_ids_shape, encoder_output_shape). "
+                f"Received: encoder_output_shape={encoder_output_shape}")
+        super().build(decoder_ids_shape, encoder_output_shape)
+        self.attention_layer.build((None, self.units), (None, None, memory_dim))
+        self.attentional_layer.build((None, self.units + memory_dim))
 
-    def _build_attention(self, memory_dim):
-        if not self.attention_layer.built:
-            self.attention_layer.build((None, self.units), (None, None, memory_dim))
-            self.attentional_layer.build((None, self.units + memory_dim))
+    def _build_for(self, encoder_output):
+        """Build from an encoder output, as calling the layer would."""
+        if not self.built:
+            self.build(None, keras.tree.map_structure(
+                lambda x: None if x is None else tuple(x.shape), encoder_output))
 
     # -- state -------------------------------------------------------------
     def initial_state(self, encoder_output):
         memory = encoder_output.sequence
-        self._build_attention(memory.shape[-1])
+        self._build_for(encoder_output)
         batch = ops.shape(memory)[0]
         return {
             "rnn": self._initial_rnn_state(encoder_output),
@@ -204,7 +207,7 @@ class AttentionRNNDecoder(RNNDecoder):
 
     def _call_parallel(self, ids, encoder_output, training):
         """Without input feeding the cells run first, attention after."""
-        self._build_attention(encoder_output.sequence.shape[-1])
+        self._build_for(encoder_output)
         mask = ops.not_equal(ids, PAD)  # (B, T)
         x = self.dropout_layer(self.embedding(ids), training=training)
         for cell, layer_state in zip(
@@ -228,7 +231,7 @@ class AttentionRNNDecoder(RNNDecoder):
         in TensorArrays.
         """
         memory = ops.cast(encoder_output.sequence, self.compute_dtype)
-        self._build_attention(memory.shape[-1])
+        self._build_for(encoder_output)
         memory_mask = encoder_output.padding_mask
         keys = self.attention_layer.keys(memory)  # once per sequence
         state = self.initial_state(encoder_output)

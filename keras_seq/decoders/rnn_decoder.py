@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_seq.arguments import check_choice, check_ids, check_int, check_number
 from keras_seq.constants import PAD
 from keras_seq.decoders.decoder import Decoder
 from keras_seq.layers.kernels import cudnn_possible
@@ -13,12 +14,6 @@ from keras_seq.layers.recurrence import (
     num_states,
     run_layer,
     zero_states,
-)
-from keras_seq.layers.validation import (
-    check_choice,
-    check_ids,
-    check_positive_int,
-    check_rate,
 )
 
 
@@ -81,12 +76,12 @@ class RNNDecoder(Decoder):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.vocab_size = check_positive_int("vocab_size", vocab_size)
-        self.units = check_positive_int("units", units)
-        self.cell = check_choice("cell", cell, tuple(CELLS))
-        self.num_layers = check_positive_int("num_layers", num_layers)
-        self.dropout = check_rate("dropout", dropout)
-        self.embedding_dim = check_positive_int(
+        self.vocab_size = vocab_size = check_int("vocab_size", vocab_size)
+        self.units = units = check_int("units", units)
+        self.cell = cell = check_choice("cell", cell, tuple(CELLS))
+        self.num_layers = num_layers = check_int("num_layers", num_layers)
+        self.dropout = dropout = check_number("dropout", dropout, minimum=0, below=1)
+        self.embedding_dim = embedding_dim = check_int(
             "embedding_dim", embedding_dim, allow_none=True
         )
         self.embedding = keras.layers.Embedding(

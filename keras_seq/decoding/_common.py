@@ -4,9 +4,9 @@ Everything here is written with core TensorFlow ops that convert to TFLite
 builtins: no TensorArray/TensorList, no Python control flow on tensor values.
 """
 
-import numbers
-
 import tensorflow as tf
+
+from keras_seq.arguments import check_int, is_int
 
 # Large finite negative used instead of -inf, so that sums and softmaxes of
 # "impossible" entries never produce NaN.
@@ -19,13 +19,8 @@ def check_size(name, value):
     Accepts a positive Python int or a scalar integer tensor (e.g.
     `tf.shape(x)[0]` for a dynamic batch in an exported graph).
     """
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        if value < 1:
-            raise ValueError(
-                f"Invalid value for argument `{name}`. Expected a positive "
-                f"integer. Received: {name}={value!r}"
-            )
-        return tf.constant(int(value), tf.int32)
+    if is_int(value):
+        return tf.constant(check_int(name, value), tf.int32)
     if isinstance(value, (tf.Tensor, tf.Variable)) and value.dtype.is_integer:
         if value.shape.rank not in (None, 0):
             raise ValueError(
@@ -41,16 +36,7 @@ def check_size(name, value):
 
 def check_token_id(name, value):
     """Return `value` as a Python int after checking it is a valid token id."""
-    if (
-        not isinstance(value, numbers.Integral)
-        or isinstance(value, bool)
-        or value < 0
-    ):
-        raise ValueError(
-            f"Invalid value for argument `{name}`. Expected a non-negative "
-            f"integer token id. Received: {name}={value!r}"
-        )
-    return int(value)
+    return check_int(name, value, 0, note="a token id")
 
 
 def check_step_fn(step_fn):

@@ -1,9 +1,8 @@
 """Beam search with a GNMT length penalty and n-best output."""
 
-import numbers
-
 import tensorflow as tf
 
+from keras_seq.arguments import check_int, check_number
 from keras_seq.constants import BOS, EOS, PAD
 from keras_seq.decoding import _common
 from keras_seq.decoding.reorder_state import reorder_state
@@ -16,34 +15,9 @@ def check_beam_search_arguments(beam_size, length_penalty, num_return):
     Plain Python checks, so callers (`Seq2Seq.generate`) can run them before
     tracing.
     """
-    if (
-        not isinstance(beam_size, numbers.Integral)
-        or isinstance(beam_size, bool)
-        or beam_size < 1
-    ):
-        raise ValueError(
-            "Invalid value for argument `beam_size`. Expected a positive "
-            f"integer. Received: beam_size={beam_size!r}"
-        )
-    if (
-        not isinstance(length_penalty, numbers.Real)
-        or isinstance(length_penalty, bool)
-        or not length_penalty >= 0
-    ):
-        raise ValueError(
-            "Invalid value for argument `length_penalty`. Expected a "
-            f"non-negative float. Received: length_penalty={length_penalty!r}"
-        )
-    if (
-        not isinstance(num_return, numbers.Integral)
-        or isinstance(num_return, bool)
-        or not 1 <= num_return <= beam_size
-    ):
-        raise ValueError(
-            "Invalid value for argument `num_return`. Expected an integer "
-            f"between 1 and `beam_size` ({beam_size}). "
-            f"Received: num_return={num_return!r}"
-        )
+    beam_size = check_int("beam_size", beam_size)
+    check_number("length_penalty", length_penalty, minimum=0)
+    check_int("num_return", num_return, 1, beam_size, note="at most `beam_size`")
 
 
 def _penalize(log_prob_sums, lengths, alpha):

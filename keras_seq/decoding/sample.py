@@ -1,10 +1,8 @@
 """Ancestral sampling with temperature, top-k and nucleus (top-p) filtering."""
 
-import math
-import numbers
-
 import tensorflow as tf
 
+from keras_seq.arguments import check_int, check_number, invalid, is_int
 from keras_seq.constants import BOS, EOS
 from keras_seq.decoding import _common
 from keras_seq.decoding import _single_path
@@ -16,40 +14,11 @@ def check_sample_arguments(temperature, top_k, top_p, seed):
     Plain Python checks, so callers (`Seq2Seq.generate`) can run them before
     tracing.
     """
-    if (
-        not isinstance(temperature, numbers.Real)
-        or isinstance(temperature, bool)
-        or not 0 < temperature < math.inf
-    ):
-        raise ValueError(
-            "Invalid value for argument `temperature`. Expected a positive "
-            f"finite float. Received: temperature={temperature!r}"
-        )
-    if (
-        not isinstance(top_k, numbers.Integral)
-        or isinstance(top_k, bool)
-        or top_k < 0
-    ):
-        raise ValueError(
-            "Invalid value for argument `top_k`. Expected a non-negative "
-            f"integer (0 disables top-k). Received: top_k={top_k!r}"
-        )
-    if (
-        not isinstance(top_p, numbers.Real)
-        or isinstance(top_p, bool)
-        or not 0 < top_p <= 1
-    ):
-        raise ValueError(
-            "Invalid value for argument `top_p`. Expected a float in (0, 1] "
-            f"(1 disables nucleus filtering). Received: top_p={top_p!r}"
-        )
-    if seed is not None and (
-        not isinstance(seed, numbers.Integral) or isinstance(seed, bool)
-    ):
-        raise ValueError(
-            "Invalid value for argument `seed`. Expected an integer or None. "
-            f"Received: seed={seed!r}"
-        )
+    check_number("temperature", temperature, above=0)
+    check_int("top_k", top_k, 0, note="0 disables top-k")
+    check_number("top_p", top_p, above=0, maximum=1, note="1 disables nucleus filtering")
+    if seed is not None and not is_int(seed):
+        raise invalid("seed", "an integer or None", seed)
 
 
 def _filter_top_k(logits, top_k):

@@ -1,8 +1,8 @@
 """Repeat every tensor of a nest once per beam."""
 
-import numbers
-
 import tensorflow as tf
+
+from keras_seq.arguments import check_int
 
 
 def tile_beams(tree, beam_size):
@@ -28,15 +28,5 @@ def tile_beams(tree, beam_size):
     >>> keras_seq.decoding.tile_beams({"x": x}, 2)["x"].numpy().tolist()
     [[1, 2], [1, 2], [3, 4], [3, 4]]
     """
-    if (
-        not isinstance(beam_size, numbers.Integral)
-        or isinstance(beam_size, bool)
-        or beam_size < 1
-    ):
-        raise ValueError(
-            "Invalid value for argument `beam_size`. Expected a positive "
-            f"integer. Received: beam_size={beam_size!r}"
-        )
-    return tf.nest.map_structure(
-        lambda x: tf.repeat(x, int(beam_size), axis=0), tree
-    )
+    beam_size = check_int("beam_size", beam_size)
+    return tf.nest.map_structure(lambda x: tf.repeat(x, beam_size, axis=0), tree)

@@ -3,16 +3,11 @@
 import keras
 from keras import ops
 
+from keras_seq.arguments import check_choice, check_ids, check_int, check_number
 from keras_seq.constants import PAD
 from keras_seq.encoders.encoder_output import EncoderOutput
 from keras_seq.layers.kernels import cudnn_possible
 from keras_seq.layers.recurrence import CELLS, make_cell, run_layer, zero_states
-from keras_seq.layers.validation import (
-    check_choice,
-    check_ids,
-    check_positive_int,
-    check_rate,
-)
 
 
 @keras.saving.register_keras_serializable(package="keras_seq")
@@ -76,13 +71,13 @@ class RNNEncoder(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.vocab_size = check_positive_int("vocab_size", vocab_size)
-        self.units = check_positive_int("units", units)
-        self.cell = check_choice("cell", cell, tuple(CELLS))
-        self.num_layers = check_positive_int("num_layers", num_layers)
+        self.vocab_size = vocab_size = check_int("vocab_size", vocab_size)
+        self.units = units = check_int("units", units)
+        self.cell = cell = check_choice("cell", cell, tuple(CELLS))
+        self.num_layers = num_layers = check_int("num_layers", num_layers)
         self.bidirectional = bool(bidirectional)
-        self.dropout = check_rate("dropout", dropout)
-        self.embedding_dim = check_positive_int(
+        self.dropout = dropout = check_number("dropout", dropout, minimum=0, below=1)
+        self.embedding_dim = embedding_dim = check_int(
             "embedding_dim", embedding_dim, allow_none=True
         )
         self.embedding = keras.layers.Embedding(

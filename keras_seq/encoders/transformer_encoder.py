@@ -3,17 +3,14 @@
 import keras
 from keras import ops
 
+from keras_seq.arguments import check_choice, check_ids, check_int, check_number
 from keras_seq.constants import PAD
 from keras_seq.encoders.encoder_output import EncoderOutput
 from keras_seq.layers.positional_embedding import KINDS
 from keras_seq.layers.positional_embedding import PositionalEmbedding
-from keras_seq.layers.positional_embedding import check_max_length
+from keras_seq.layers.positional_embedding import check_fits_positions
 from keras_seq.layers.transformer_encoder_block import TransformerEncoderBlock
 from keras_seq.layers.transformer_encoder_block import check_heads
-from keras_seq.layers.validation import check_choice
-from keras_seq.layers.validation import check_ids
-from keras_seq.layers.validation import check_positive_int
-from keras_seq.layers.validation import check_rate
 
 
 @keras.saving.register_keras_serializable(package="keras_seq")
@@ -84,16 +81,16 @@ class TransformerEncoder(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.vocab_size = check_positive_int("vocab_size", vocab_size)
-        self.num_layers = check_positive_int("num_layers", num_layers)
-        self.dim = check_positive_int("dim", dim)
-        self.num_heads = check_positive_int("num_heads", num_heads)
+        self.vocab_size = vocab_size = check_int("vocab_size", vocab_size)
+        self.num_layers = num_layers = check_int("num_layers", num_layers)
+        self.dim = dim = check_int("dim", dim)
+        self.num_heads = num_heads = check_int("num_heads", num_heads)
         check_heads(dim, num_heads)
-        self.ff_dim = check_positive_int("ff_dim", ff_dim)
-        self.max_length = check_positive_int("max_length", max_length)
-        self.dropout = check_rate("dropout", dropout)
+        self.ff_dim = ff_dim = check_int("ff_dim", ff_dim)
+        self.max_length = max_length = check_int("max_length", max_length)
+        self.dropout = dropout = check_number("dropout", dropout, minimum=0, below=1)
         self.normalize_first = bool(normalize_first)
-        self.embedding = check_choice("embedding", embedding, KINDS)
+        self.embedding = embedding = check_choice("embedding", embedding, KINDS)
 
         policy = self.dtype_policy
         self.positional_embedding = PositionalEmbedding(
@@ -127,7 +124,7 @@ class TransformerEncoder(keras.layers.Layer):
 
     def call(self, encoder_ids, training=False):
         ids = check_ids(encoder_ids, "encoder_ids")
-        ids = check_max_length(ids, self.max_length, "encoder_ids")
+        ids = check_fits_positions(ids, self.max_length, "encoder_ids")
         padding_mask = ops.not_equal(ids, PAD)  # (B, S)
         x = self.positional_embedding(ids)  # (B, S, D)
         x = self.embedding_dropout(x, training=training)

@@ -5,7 +5,7 @@ import os
 import tensorflow as tf
 
 from keras_seq.export.artifacts import check_replaceable
-from keras_seq.export.atomic import atomic_directory
+from keras_seq.atomic import atomic_directory
 from keras_seq.export.request_bounds import (
     DEFAULT_MAX_BATCH_SIZE,
     DEFAULT_MAX_BATCH_TOKENS,

@@ -3,6 +3,7 @@
 import keras
 import tensorflow as tf
 
+from keras_seq.arguments import check_choice, check_int
 from keras_seq.constants import UNK
 from keras_seq.encoders.encoder_output import EncoderOutput
 from keras_seq.export.request_bounds import (
@@ -15,9 +16,8 @@ from keras_seq.export.request_bounds import (
     finite_or_zero,
 )
 from keras_seq.layers.kernels import use_kernel
-from keras_seq.layers.validation import check_choice, check_positive_int
 from keras_seq.models.generation import (
-    check_max_length,
+    check_decode_length,
     default_max_length,
     generate_ids,
 )
@@ -92,13 +92,13 @@ class ServingModule(tf.Module):
     ):
         super().__init__(name="keras_seq_serving")
         check_choice("method", method, EXPORT_METHODS)
-        check_positive_int("beam_size", beam_size)
-        check_max_length(model.decoder, max_length)
-        check_positive_int("max_source_length", max_source_length, allow_none=True)
-        check_positive_int("batch_size", batch_size, allow_none=True)
-        check_positive_int("max_batch_size", max_batch_size)
-        check_positive_int("max_input_length", max_input_length)
-        check_positive_int("max_batch_tokens", max_batch_tokens)
+        beam_size = check_int("beam_size", beam_size)
+        check_decode_length(model.decoder, max_length)
+        max_source_length = check_int("max_source_length", max_source_length, allow_none=True)
+        batch_size = check_int("batch_size", batch_size, allow_none=True)
+        max_batch_size = check_int("max_batch_size", max_batch_size)
+        max_input_length = check_int("max_input_length", max_input_length)
+        max_batch_tokens = check_int("max_batch_tokens", max_batch_tokens)
         if not model.built:
             model.build()
         # Track the TF variables behind the Keras ones, not the Keras

@@ -5,9 +5,10 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from keras_seq.arguments import check_choice
 from keras_seq.constants import BOS
 from keras_seq.export.artifacts import check_replaceable
-from keras_seq.export.atomic import atomic_write_bytes
+from keras_seq.atomic import atomic_write_bytes
 from keras_seq.export.request_bounds import (
     DEFAULT_MAX_BATCH_SIZE,
     DEFAULT_MAX_BATCH_TOKENS,
@@ -15,7 +16,6 @@ from keras_seq.export.request_bounds import (
 )
 from keras_seq.export.serving_module import ServingModule
 from keras_seq.export.tflite_ops import assert_builtins_only
-from keras_seq.layers.validation import check_choice
 
 QUANTIZATIONS = (None, "dynamic", "float16", "int8")
 SIGNATURES = ("generate", "encode", "decode_step")

@@ -3,8 +3,8 @@
 import keras
 from keras import ops
 
+from keras_seq.arguments import check_int
 from keras_seq.layers.attention_base import AttentionBase
-from keras_seq.layers.validation import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="keras_seq")
@@ -52,7 +52,7 @@ class BahdanauAttention(AttentionBase):
 
     def __init__(self, units, normalize=False, **kwargs):
         super().__init__(**kwargs)
-        self.units = check_positive_int("units", units)
+        self.units = units = check_int("units", units)
         self.normalize = bool(normalize)
 
     def build(self, query_shape, memory_shape=None, memory_mask_shape=None):

@@ -25,7 +25,7 @@ import contextvars
 
 import tensorflow as tf
 
-from keras_seq.layers.validation import check_choice
+from keras_seq.arguments import check_choice
 
 KERNELS = ("auto", "loop", "export")
 _KERNEL = contextvars.ContextVar("keras_seq_kernel", default="auto")

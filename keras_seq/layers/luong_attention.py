@@ -4,8 +4,8 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from keras_seq.arguments import check_choice, check_int
 from keras_seq.layers.attention_base import AttentionBase
-from keras_seq.layers.validation import check_choice, check_positive_int
 
 SCORES = ("dot", "general", "concat")
 
@@ -57,8 +57,8 @@ class LuongAttention(AttentionBase):
 
     def __init__(self, units=None, score="dot", scale=False, **kwargs):
         super().__init__(**kwargs)
-        self.score = check_choice("score", score, SCORES)
-        self.units = check_positive_int("units", units, allow_none=True)
+        self.score = score = check_choice("score", score, SCORES)
+        self.units = units = check_int("units", units, allow_none=True)
         if score == "concat" and units is None:
             raise ValueError(
                 "Invalid value for argument `units`. The 'concat' score needs "

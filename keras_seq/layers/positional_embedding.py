@@ -5,10 +5,8 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from keras_seq.arguments import check_choice, check_ids, check_int
 from keras_seq.constants import PAD
-from keras_seq.layers.validation import check_choice
-from keras_seq.layers.validation import check_ids
-from keras_seq.layers.validation import check_positive_int
 
 KINDS = ("sinusoidal", "learned")
 
@@ -24,7 +22,7 @@ def sinusoid_table(length, dim):
     )
 
 
-def check_max_length(ids, max_length, name, start_index=0):
+def check_fits_positions(ids, max_length, name, start_index=0):
     """Check that `ids` fit in `max_length` positions; return `ids`.
 
     Raises `ValueError` when the length of `ids` (axis 1) and `start_index`
@@ -107,10 +105,10 @@ class PositionalEmbedding(keras.layers.Layer):
 
     def __init__(self, vocab_size, max_length, dim, kind="sinusoidal", **kwargs):
         super().__init__(**kwargs)
-        self.vocab_size = check_positive_int("vocab_size", vocab_size)
-        self.max_length = check_positive_int("max_length", max_length)
-        self.dim = check_positive_int("dim", dim)
-        self.kind = check_choice("kind", kind, KINDS)
+        self.vocab_size = vocab_size = check_int("vocab_size", vocab_size)
+        self.max_length = max_length = check_int("max_length", max_length)
+        self.dim = dim = check_int("dim", dim)
+        self.kind = kind = check_choice("kind", kind, KINDS)
         self.supports_masking = True
         self.token_embedding = keras.layers.Embedding(
             vocab_size,
@@ -138,7 +136,7 @@ class PositionalEmbedding(keras.layers.Layer):
 
     def call(self, ids, start_index=0):
         ids = check_ids(ids, "ids")
-        ids = check_max_length(ids, self.max_length, "ids", start_index)
+        ids = check_fits_positions(ids, self.max_length, "ids", start_index)
         if not isinstance(start_index, int):
             start_index = ops.cast(start_index, "int32")
         x = self.token_embedding(ids)  # (B, T, D)

@@ -9,9 +9,9 @@ with a slice update inside one while loop, which converts to TFLite builtins
 import keras
 from keras import ops
 
+from keras_seq.arguments import check_choice
 from keras_seq.layers import cudnn_recurrence, fast_recurrence, kernels
 from keras_seq.layers.buffer_write import write_step
-from keras_seq.layers.validation import check_choice
 
 CELLS = {
     "simple_rnn": keras.layers.SimpleRNNCell,

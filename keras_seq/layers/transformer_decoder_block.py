@@ -4,12 +4,11 @@ import keras
 import keras_hub
 from keras import ops
 
+from keras_seq.arguments import check_int, check_number
 from keras_seq.layers.buffer_write import write_slice
 from keras_seq.layers.sequence_attention import sequence_attention
 from keras_seq.layers.single_query_attention import single_query_attention
 from keras_seq.layers.transformer_encoder_block import check_heads
-from keras_seq.layers.validation import check_positive_int
-from keras_seq.layers.validation import check_rate
 
 
 def causal_mask(query_length, key_length, start=0):
@@ -104,9 +103,9 @@ class TransformerDecoderBlock(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.num_heads = check_positive_int("num_heads", num_heads)
-        self.ff_dim = check_positive_int("ff_dim", ff_dim)
-        self.dropout = check_rate("dropout", dropout)
+        self.num_heads = num_heads = check_int("num_heads", num_heads)
+        self.ff_dim = ff_dim = check_int("ff_dim", ff_dim)
+        self.dropout = dropout = check_number("dropout", dropout, minimum=0, below=1)
         self.normalize_first = bool(normalize_first)
         self.layer_norm_epsilon = float(layer_norm_epsilon)
         self.supports_masking = True

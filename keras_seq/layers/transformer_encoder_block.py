@@ -4,9 +4,8 @@ import keras
 import keras_hub
 from keras import ops
 
+from keras_seq.arguments import check_int, check_number
 from keras_seq.layers.sequence_attention import sequence_attention
-from keras_seq.layers.validation import check_positive_int
-from keras_seq.layers.validation import check_rate
 
 
 def check_heads(dim, num_heads):
@@ -77,9 +76,9 @@ class TransformerEncoderBlock(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.num_heads = check_positive_int("num_heads", num_heads)
-        self.ff_dim = check_positive_int("ff_dim", ff_dim)
-        self.dropout = check_rate("dropout", dropout)
+        self.num_heads = num_heads = check_int("num_heads", num_heads)
+        self.ff_dim = ff_dim = check_int("ff_dim", ff_dim)
+        self.dropout = dropout = check_number("dropout", dropout, minimum=0, below=1)
         self.normalize_first = bool(normalize_first)
         self.layer_norm_epsilon = float(layer_norm_epsilon)
         self.supports_masking = True

@@ -7,3 +7,16 @@ from keras_seq.metrics.bleu import corpus_bleu
 from keras_seq.metrics.by_length import by_length, format_table
 from keras_seq.metrics.edit_distance import edit_distance
 from keras_seq.metrics.error_rates import exact_match, token_error_rate, word_error_rate
+
+__all__ = [
+    "MaskedSparseCrossEntropy",
+    "SequenceAccuracy",
+    "TokenAccuracy",
+    "by_length",
+    "corpus_bleu",
+    "edit_distance",
+    "exact_match",
+    "format_table",
+    "token_error_rate",
+    "word_error_rate",
+]

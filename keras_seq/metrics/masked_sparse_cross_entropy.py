@@ -3,8 +3,8 @@
 import keras
 from keras import ops
 
+from keras_seq.arguments import check_number
 from keras_seq.constants import PAD
-from keras_seq.layers.validation import check_rate
 
 
 @keras.saving.register_keras_serializable(package="keras_seq")
@@ -43,7 +43,7 @@ class MaskedSparseCrossEntropy(keras.losses.Loss):
         dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.label_smoothing = check_rate("label_smoothing", label_smoothing)
+        self.label_smoothing = label_smoothing = check_number("label_smoothing", label_smoothing, minimum=0, below=1)
 
     def call(self, y_true, y_pred):
         y_true = ops.cast(y_true, "int32")

@@ -2,3 +2,9 @@
 
 from keras_seq.models.builders import rnn_seq2seq, transformer_seq2seq
 from keras_seq.models.seq2seq import Seq2Seq
+
+__all__ = [
+    "Seq2Seq",
+    "rnn_seq2seq",
+    "transformer_seq2seq",
+]

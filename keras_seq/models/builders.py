@@ -1,11 +1,11 @@
 """One-call constructors of the standard Seq2Seq models."""
 
+from keras_seq.arguments import check_choice, check_int
 from keras_seq.decoders.attention_rnn_decoder import AttentionRNNDecoder
 from keras_seq.decoders.rnn_decoder import RNNDecoder
 from keras_seq.decoders.transformer_decoder import TransformerDecoder
 from keras_seq.encoders.rnn_encoder import RNNEncoder
 from keras_seq.encoders.transformer_encoder import TransformerEncoder
-from keras_seq.layers.validation import check_choice, check_positive_int
 from keras_seq.models.seq2seq import Seq2Seq
 
 
@@ -55,7 +55,7 @@ def rnn_seq2seq(
     ...                                      attention="bahdanau")
     """
     check_choice("attention", attention, (None, "bahdanau", "luong"))
-    check_positive_int("units", units)
+    units = check_int("units", units)
     if bidirectional and units % 2:
         raise ValueError(
             "Invalid value for argument `units`. A bidirectional encoder "

@@ -2,19 +2,19 @@
 
 import tensorflow as tf
 
+from keras_seq.arguments import check_choice, check_int
 from keras_seq.constants import PAD
 from keras_seq.decoding import beam_search, greedy_search, sample, tile_beams
 from keras_seq.decoding.beam_search import check_beam_search_arguments
 from keras_seq.decoding.sample import check_sample_arguments
 from keras_seq.encoders.encoder_output import EncoderOutput
-from keras_seq.layers.validation import check_choice, check_positive_int
 
 METHODS = ("greedy", "beam", "sample")
 
 
-def check_max_length(decoder, max_length):
-    """`max_length` must be positive and fit a decoder's fixed cache."""
-    check_positive_int("max_length", max_length, allow_none=True)
+def check_decode_length(decoder, max_length):
+    """A generation `max_length`: positive, and within a decoder's fixed cache."""
+    check_int("max_length", max_length, allow_none=True)
     cap = getattr(decoder, "max_length", None)
     if max_length is not None and cap is not None and max_length > cap:
         raise ValueError(
@@ -33,9 +33,9 @@ def check_generate_arguments(
     `ValueError` naming the argument, not one wrapped in a trace.
     """
     check_choice("method", method, METHODS)
-    check_max_length(decoder, max_length)
-    check_positive_int("beam_size", beam_size)
-    check_positive_int("num_return", num_return)
+    check_decode_length(decoder, max_length)
+    check_int("beam_size", beam_size)
+    check_int("num_return", num_return)
     if num_return > 1 and method != "beam":
         raise ValueError(
             "Invalid value for argument `num_return`. n-best lists need "

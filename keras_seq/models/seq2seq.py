@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from keras_seq.layers.validation import check_ids
+from keras_seq.arguments import check_ids
 from keras_seq.models.generation import (
     check_generate_arguments,
     check_source_ids,

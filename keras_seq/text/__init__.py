@@ -3,5 +3,6 @@
 from keras_seq.text.char_tokenizer import CharTokenizer
 from keras_seq.text.symbol_tokenizer import SymbolTokenizer
 from keras_seq.text.tokenizer import Tokenizer
+from keras_seq.text.wordpiece_tokenizer import WordPieceTokenizer
 
-__all__ = ["CharTokenizer", "SymbolTokenizer", "Tokenizer"]
+__all__ = ["CharTokenizer", "SymbolTokenizer", "Tokenizer", "WordPieceTokenizer"]

@@ -5,6 +5,7 @@ import collections.abc
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from keras_seq.arguments import check_bool, check_choice, check_int
 from keras_seq.constants import BOS, EOS, PAD, SPECIAL_TOKENS, UNK
 from keras_seq.text import vocabulary as vocabulary_lib
 
@@ -69,20 +70,9 @@ class Tokenizer(tf.Module):
         )
         if problem is not None:
             raise ValueError(f"Invalid value for argument `vocabulary`. {problem}")
-        if normalization not in _NORMALIZATIONS:
-            raise ValueError(
-                "Invalid value for argument `normalization`. Expected one of "
-                f"{set(_NORMALIZATIONS)}. Received: "
-                f"normalization={normalization!r}"
-            )
-        if not isinstance(lowercase, bool):
-            raise ValueError(
-                "Invalid value for argument `lowercase`. Expected a bool. "
-                f"Received: lowercase={lowercase!r}"
-            )
         self._tokens = tuple(tokens)
-        self.normalization = normalization
-        self.lowercase = lowercase
+        self.normalization = normalization = check_choice("normalization", normalization, _NORMALIZATIONS)
+        self.lowercase = lowercase = check_bool("lowercase", lowercase)
         n = len(SPECIAL_TOKENS)
         with tf.init_scope():
             # Text -> id. Special tokens in text map to UNK. (They are keys
@@ -233,16 +223,8 @@ class Tokenizer(tf.Module):
             an empty batch gives shape [0, 0].
         """
         n_special = int(bool(add_bos)) + int(bool(add_eos))
-        if max_length is not None and (
-            isinstance(max_length, bool)
-            or not isinstance(max_length, int)
-            or max_length < max(1, n_special)
-        ):
-            raise ValueError(
-                "Invalid value for argument `max_length`. Expected None or an "
-                f"integer >= {max(1, n_special)} (room for BOS/EOS when "
-                f"added). Received: max_length={max_length!r}"
-            )
+        max_length = check_int("max_length", max_length, max(1, n_special),
+                               allow_none=True, note="room for BOS/EOS when added")
         strings = _as_string_vector(strings)  # (B,)
         ids = self._token_to_id.lookup(self._pieces(strings))  # (B, None)
         if max_length is not None:

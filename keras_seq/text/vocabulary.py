@@ -13,6 +13,7 @@ import tempfile
 
 import tensorflow as tf
 
+from keras_seq.arguments import check_int
 from keras_seq.constants import SPECIAL_TOKENS
 from keras_seq.text import lines
 
@@ -89,23 +90,9 @@ def vocabulary_from_corpus(texts, pieces_fn, min_count=1, max_size=None):
             "strings (e.g. a list of sentences), not a single string. "
             f"Received: texts={texts!r:.80}"
         )
-    if isinstance(min_count, bool) or not isinstance(min_count, int) or (
-        min_count < 1
-    ):
-        raise ValueError(
-            "Invalid value for argument `min_count`. Expected a positive "
-            f"integer. Received: min_count={min_count!r}"
-        )
-    if max_size is not None and (
-        isinstance(max_size, bool)
-        or not isinstance(max_size, int)
-        or max_size < len(SPECIAL_TOKENS)
-    ):
-        raise ValueError(
-            "Invalid value for argument `max_size`. Expected None or an "
-            f"integer >= {len(SPECIAL_TOKENS)} (the special tokens count "
-            f"towards it). Received: max_size={max_size!r}"
-        )
+    min_count = check_int("min_count", min_count)
+    max_size = check_int("max_size", max_size, len(SPECIAL_TOKENS), allow_none=True,
+                         note="the special tokens count towards it")
     counts = collections.Counter()
     texts = iter(texts)
     while chunk := list(itertools.islice(texts, _CORPUS_CHUNK)):

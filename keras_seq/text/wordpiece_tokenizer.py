@@ -5,6 +5,7 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 from tensorflow_text.tools.wordpiece_vocab import bert_vocab_from_dataset
 
+from keras_seq.arguments import check_int
 from keras_seq.constants import SPECIAL_TOKENS
 from keras_seq.text.tokenizer import Tokenizer
 
@@ -40,7 +41,7 @@ class WordPieceTokenizer(Tokenizer):
 
     Example:
 
-    >>> tokenizer = keras_seq.data.WordPieceTokenizer.from_corpus(
+    >>> tokenizer = keras_seq.text.WordPieceTokenizer.from_corpus(
     ...     ["the cat sat on the mat", "the dog sat"] * 10, max_size=60)
     >>> ids = tokenizer.tokenize(["the cats sat"], add_eos=True)
     >>> tokenizer.detokenize(ids).numpy()
@@ -119,21 +120,9 @@ class WordPieceTokenizer(Tokenizer):
                 "strings, not a single string. "
                 f"Received: texts={texts!r:.80}"
             )
-        if isinstance(max_size, bool) or not isinstance(max_size, int) or (
-            max_size <= len(SPECIAL_TOKENS)
-        ):
-            raise ValueError(
-                "Invalid value for argument `max_size`. Expected an integer "
-                f"> {len(SPECIAL_TOKENS)} (the special tokens count towards "
-                f"it). Received: max_size={max_size!r}"
-            )
-        if isinstance(min_count, bool) or not isinstance(min_count, int) or (
-            min_count < 1
-        ):
-            raise ValueError(
-                "Invalid value for argument `min_count`. Expected a positive "
-                f"integer. Received: min_count={min_count!r}"
-            )
+        max_size = check_int("max_size", max_size, len(SPECIAL_TOKENS) + 1,
+                             note="the special tokens count towards it")
+        min_count = check_int("min_count", min_count)
         normalization = kwargs.get("normalization", "NFKC")
         lowercase = kwargs.get("lowercase", True)
         corpus = tf.data.Dataset.from_tensor_slices(

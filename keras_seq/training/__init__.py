@@ -6,3 +6,12 @@ from keras_seq.training.non_finite_loss_error import NonFiniteLossError
 from keras_seq.training.safe_backup_and_restore import SafeBackupAndRestore
 from keras_seq.training.terminate_on_non_finite import TerminateOnNonFinite
 from keras_seq.training.time_limit import TimeLimit
+
+__all__ = [
+    "CosineOverTime",
+    "DistributedTrainer",
+    "NonFiniteLossError",
+    "SafeBackupAndRestore",
+    "TerminateOnNonFinite",
+    "TimeLimit",
+]

@@ -5,7 +5,7 @@ import time
 
 import keras
 
-from keras_seq.layers.validation import check_positive_number
+from keras_seq.arguments import check_number
 
 
 class CosineOverTime(keras.callbacks.Callback):
@@ -40,15 +40,12 @@ class CosineOverTime(keras.callbacks.Callback):
 
     def __init__(self, peak, minutes, warmup=0.02, floor=1e-3):
         super().__init__()
-        self.peak = check_positive_number("peak", peak)
-        self.minutes = check_positive_number("minutes", minutes)
-        if not (isinstance(warmup, (int, float)) and 0 <= warmup < 1):
-            raise ValueError("Invalid value for argument `warmup`. Expected a share "
-                             f"of the budget in [0, 1). Received: warmup={warmup!r}")
-        if not (isinstance(floor, (int, float)) and 0 < floor <= 1):
-            raise ValueError("Invalid value for argument `floor`. Expected a share "
-                             f"of the peak in (0, 1]. Received: floor={floor!r}")
-        self.warmup, self.floor = float(warmup), float(floor)
+        self.peak = peak = check_number("peak", peak, above=0)
+        self.minutes = minutes = check_number("minutes", minutes, above=0)
+        self.warmup = warmup = check_number("warmup", warmup, minimum=0, below=1,
+                                   note="a share of the budget")
+        self.floor = floor = check_number("floor", floor, above=0, maximum=1,
+                                  note="a share of the peak")
         self.start = time.monotonic()
 
     def rate(self, spent):

@@ -18,10 +18,10 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from keras_seq.arguments import check_int, check_number
 from keras_seq.constants import PAD
 from keras_seq.data.pipelines import set_epoch
-from keras_seq.export.atomic import atomic_write_bytes
-from keras_seq.layers.validation import check_positive_int, check_positive_number
+from keras_seq.atomic import atomic_write_bytes
 from keras_seq.metrics.masked_sparse_cross_entropy import token_cross_entropy
 from keras_seq.training.non_finite_loss_error import NonFiniteLossError
 from keras_seq.training.terminate_on_non_finite import non_finite_message
@@ -97,12 +97,12 @@ class DistributedTrainer:
         self.strategy = strategy or tf.distribute.get_strategy()
         self.model = model
         self.optimizer = optimizer
-        self.clipnorm = check_positive_number("clipnorm", clipnorm, allow_none=True)
+        self.clipnorm = clipnorm = check_number("clipnorm", clipnorm, allow_none=True, above=0)
         self.label_smoothing = float(label_smoothing)
         self.backup_dir = backup_dir
         self.backup_every = check_backup_every(backup_every)
         self.log_dir = log_dir
-        self.minutes = check_positive_number("minutes", minutes, allow_none=True)
+        self.minutes = minutes = check_number("minutes", minutes, allow_none=True, above=0)
         self.verbose = verbose
         if getattr(optimizer, "clipnorm", None) or getattr(optimizer, "global_clipnorm", None):
             raise ValueError(
@@ -282,7 +282,7 @@ class DistributedTrainer:
             dict with lists `loss`, `token_accuracy` and, with validation,
             `val_loss`, `val_token_accuracy`.
         """
-        check_positive_int("epochs", epochs)
+        check_int("epochs", epochs)
         epoch, skip = self._read_backup()
         if (epoch, skip) < (initial_epoch, 0):
             epoch, skip = initial_epoch, 0

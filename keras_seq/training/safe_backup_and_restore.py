@@ -7,7 +7,7 @@ import shutil
 import keras
 import numpy as np
 
-from keras_seq.export.atomic import atomic_write_bytes
+from keras_seq.atomic import atomic_write_bytes
 from keras_seq.training.non_finite_loss_error import NonFiniteLossError
 from keras_seq.training.terminate_on_non_finite import non_finite_message
 

@@ -4,7 +4,7 @@ import time
 
 import keras
 
-from keras_seq.layers.validation import check_positive_number
+from keras_seq.arguments import check_number
 
 
 class TimeLimit(keras.callbacks.Callback):
@@ -19,7 +19,7 @@ class TimeLimit(keras.callbacks.Callback):
 
     def __init__(self, minutes):
         super().__init__()
-        self.minutes = check_positive_number("minutes", minutes)
+        self.minutes = minutes = check_number("minutes", minutes, above=0)
         self.deadline = time.monotonic() + 60.0 * self.minutes
 
     def expired(self):

@@ -3,7 +3,7 @@
 import io
 import os
 
-from keras_seq.export.atomic import atomic_write_bytes
+from keras_seq.atomic import atomic_write_bytes
 
 
 def new_figure(figsize):

@@ -188,3 +188,29 @@ def test_rnn_decoder_errors():
         RNNDecoder(V, 6)(TARGET.astype("float32"), encoder_output)
     with pytest.raises(ValueError, match="num_layers"):
         RNNDecoder(V, 6, num_layers=2)(TARGET, encoder_output)
+
+
+@pytest.mark.parametrize("name", sorted(PAIRS))
+def test_build_creates_every_weight(name):
+    """`build()` with the encoder output's shape creates all weights (the
+    attention's too): stepping and calling add none."""
+    encoder, decoder = PAIRS[name]()
+    encoder_output = encoder(SOURCE)
+    shapes = keras.tree.map_structure(
+        lambda x: None if x is None else tuple(x.shape), encoder_output)
+    decoder.build(TARGET.shape, shapes)
+    built = sorted(w.path for w in decoder.weights)
+    if name.startswith(("bahdanau", "luong")) and "dot" not in name:  # dot has none
+        assert any("/attention/" in path for path in built), built
+    stepped_logits(decoder, encoder_output, TARGET)
+    decoder(TARGET, encoder_output)
+    assert sorted(w.path for w in decoder.weights) == built
+
+
+def test_attention_decoder_build_needs_the_encoder_width():
+    with pytest.raises(ValueError, match="needs `encoder_output_shape` with a known width D"):
+        AttentionRNNDecoder(V, 8).build((None, None))
+    decoder = AttentionRNNDecoder(V, 8)  # built on first use, by build()
+    output = RNNEncoder(V, 8)(SOURCE)
+    state = decoder.initial_state(output)
+    assert decoder.built and state["feed"].shape == (2, 8)

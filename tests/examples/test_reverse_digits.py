@@ -10,9 +10,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 @pytest.mark.slow
-def test_copy_task_example_runs_and_exports_agree():
+def test_reverse_digits_example_runs_and_exports_agree():
     result = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "examples", "copy_task.py"),
+        [sys.executable, os.path.join(ROOT, "examples", "reverse_digits.py"),
          "--epochs", "1", "--examples", "200", "--units", "16"],
         capture_output=True, text=True, timeout=600,
     )

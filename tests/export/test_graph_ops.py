@@ -5,7 +5,7 @@ import os
 import pytest
 import tensorflow as tf
 
-from keras_seq.data import WordPieceTokenizer
+from keras_seq.text import WordPieceTokenizer
 from keras_seq.export import export_saved_model
 from keras_seq.export.graph_ops import ALLOWED_OPS, foreign_ops, op_types
 from keras_seq.models import rnn_seq2seq, transformer_seq2seq

@@ -17,7 +17,7 @@ CORPUS = [
 
 @pytest.fixture(scope="module")
 def tokenizer():
-    return keras_seq.data.WordPieceTokenizer.from_corpus(CORPUS, max_size=120)
+    return keras_seq.text.WordPieceTokenizer.from_corpus(CORPUS, max_size=120)
 
 
 def test_vocabulary(tokenizer):
@@ -47,7 +47,7 @@ def test_subwords_and_unknowns(tokenizer):
 def test_save_and_traced_use(tokenizer, tmp_path):
     path = tmp_path / "vocab.txt"
     tokenizer.save_vocabulary(path)
-    loaded = keras_seq.data.WordPieceTokenizer.from_file(path)
+    loaded = keras_seq.text.WordPieceTokenizer.from_file(path)
     assert loaded.vocabulary == tokenizer.vocabulary
     traced = tf.function(lambda s: loaded.tokenize(s))
     np.testing.assert_array_equal(
@@ -60,5 +60,5 @@ def test_wordpiece_task(tmp_path):
     path.write_text("".join(f"{s}\t{s[::-1]}\n" for s in CORPUS[:4]) * 3 +
                     "".join(f"{s} again\t{s}\n" for s in CORPUS[:4]))
     task = keras_seq.data.from_tsv(path, tokenizer="wordpiece", vocab_size=80)
-    assert isinstance(task.source_tokenizer, keras_seq.data.WordPieceTokenizer)
+    assert isinstance(task.source_tokenizer, keras_seq.text.WordPieceTokenizer)
     assert task.source_tokenizer.vocab_size <= 80
