@@ -1,8 +1,6 @@
 """`keras-seq export`: a run to a SavedModel or a .tflite file."""
 
-import os
-
-from keras_seq.cli import fingerprint, options
+from keras_seq.cli import options
 from keras_seq.cli import run_directory as rd
 from keras_seq.cli.errors import CLIError
 
@@ -28,6 +26,7 @@ def run(args):
     # config.json), as `keras-seq predict` on the run directory does.
     from keras_seq.export import export_saved_model, export_tflite
     from keras_seq.export.tflite import check_target
+    from keras_seq.export.tflite_sidecars import check_sidecars_free
 
     config, model, source_tokenizer, target_tokenizer = rd.load_run(args.run_dir)
     if args.format == "savedmodel":
@@ -44,18 +43,11 @@ def run(args):
         return
     if not args.out.endswith(".tflite"):
         raise CLIError(f"--out for --format tflite must end in .tflite: {args.out}")
-    stem = args.out[: -len(".tflite")]
-    sidecars = [f"{stem}.{rd.VOCABS[side]}" for side in ("source", "target")]
-    sidecars.append(stem + ".tokenizers.json")
     try:  # before the conversion: refuse early, with nothing written
         check_target(args.out, args.overwrite)
+        check_sidecars_free(args.out)
     except FileExistsError as e:
         raise CLIError(str(e)) from None
-    if not os.path.exists(args.out):  # sidecars of a keras_seq .tflite are ours
-        foreign = [path for path in sidecars if os.path.exists(path)]
-        if foreign:
-            raise CLIError(f"{foreign[0]} exists and keras-seq did not write it "
-                           "for this .tflite; choose another --out")
     representative = None
     if args.quantization == "int8":
         representative = source_tokenizer.tokenize(
@@ -64,13 +56,8 @@ def run(args):
         export_tflite(model, args.out, method=args.method, beam_size=args.beam_size,
                       quantization=args.quantization, representative_data=representative,
                       max_source_length=config.get("max_length"),
-                      overwrite=args.overwrite)
+                      overwrite=args.overwrite, source_tokenizer=source_tokenizer,
+                      target_tokenizer=target_tokenizer)
     except FileExistsError as e:
         raise CLIError(str(e)) from None
-    for side, tokenizer in (("source", source_tokenizer), ("target", target_tokenizer)):
-        tokenizer.save_vocabulary(f"{stem}.{rd.VOCABS[side]}")
-    rd.write_json(stem + ".tokenizers.json", {
-        **config["tokenizers"],
-        "fingerprint": fingerprint.of_tokenizers(source_tokenizer, target_tokenizer),
-    })
     print(f"wrote {args.out} (and its vocabularies beside it)")

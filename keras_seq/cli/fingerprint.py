@@ -9,6 +9,7 @@ import hashlib
 import json
 
 from keras_seq.cli.errors import CLIError
+from keras_seq.text.vocabulary import vocabulary_fingerprint
 
 SPLITS = ("train", "validation", "test")
 SIDES = ("source", "target")
@@ -21,7 +22,7 @@ def _digest(value):
 
 def of_vocabulary(tokenizer):
     """The fingerprint of a tokenizer's vocabulary (tokens in id order)."""
-    return _digest(list(tokenizer.vocabulary))
+    return vocabulary_fingerprint(tokenizer.vocabulary)
 
 
 def of_task(task):

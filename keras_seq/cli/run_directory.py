@@ -26,10 +26,11 @@ import tempfile
 
 import keras
 
+from keras_seq.atomic import atomic_write_bytes, umask
 from keras_seq.cli import fingerprint
 from keras_seq.cli.errors import CLIError
 from keras_seq.cli.run_lock import LOCK
-from keras_seq.atomic import atomic_write_bytes, umask
+from keras_seq.export.tflite_sidecars import tokenizer_spec
 
 CONFIG = "config.json"
 HISTORY = "history.csv"
@@ -76,13 +77,6 @@ def field(config, key, path, required=True):
         raise CLIError(f"{path}: {key!r} is {found}, expected a {wanted.__name__} "
                        "(the file is damaged or not written by keras-seq)")
     return value
-
-
-def tokenizer_spec(tokenizer):
-    """The tokenizer's class and options, without its vocabulary."""
-    spec = keras.saving.serialize_keras_object(tokenizer)
-    spec["config"] = {k: v for k, v in spec["config"].items() if k != "vocabulary"}
-    return spec
 
 
 def save_tokenizers(run, source_tokenizer, target_tokenizer):

@@ -168,6 +168,13 @@ class AttentionRNNDecoder(RNNDecoder):
             "attention": ops.zeros(ops.shape(memory)[:2], dtype=self.compute_dtype),
         }
 
+    def state_spec(self, batch_size=None, source_length=None):
+        return {
+            **super().state_spec(batch_size, source_length),
+            "feed": tf.TensorSpec((batch_size, self.units), self.compute_dtype),
+            "attention": tf.TensorSpec((batch_size, source_length), self.compute_dtype),
+        }
+
     # -- stepping ------------------------------------------------------------
     def _attend(self, h, encoder_output):
         """h: (B, U) or (B, T, U) -> attentional vector, weights."""

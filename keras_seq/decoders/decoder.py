@@ -30,6 +30,22 @@ class Decoder(keras.layers.Layer):
         """Return the decoder state before the first step (a tensor tree)."""
         raise NotImplementedError
 
+    def state_spec(self, batch_size=None, source_length=None):
+        """The `tf.TensorSpec` tree of `initial_state`'s result.
+
+        Read from the config, without running anything: the exporters name
+        and type the state inputs and outputs of `decode_step` with it.
+
+        Args:
+            batch_size: int or None. `B`; None leaves it unknown.
+            source_length: int or None. `S`; None leaves it unknown.
+
+        Returns:
+            A tree of `tf.TensorSpec` with the structure, shapes and dtypes
+            of `initial_state(encoder_output)` for such an encoder output.
+        """
+        raise NotImplementedError
+
     def step(self, ids_t, state, encoder_output):
         """Decode one token for every row.
 

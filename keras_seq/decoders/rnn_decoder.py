@@ -1,6 +1,7 @@
 """The textbook seq2seq decoder: an RNN initialised with the context vector."""
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 from keras_seq.arguments import check_choice, check_ids, check_int, check_number
@@ -150,6 +151,11 @@ class RNNDecoder(Decoder):
 
     def initial_state(self, encoder_output):
         return {"rnn": self._initial_rnn_state(encoder_output)}
+
+    def state_spec(self, batch_size=None, source_length=None):
+        layer = tuple(tf.TensorSpec((batch_size, self.units), self.compute_dtype)
+                      for _ in range(num_states(self.cell)))
+        return {"rnn": tuple(layer for _ in range(self.num_layers))}
 
     # -- stepping ------------------------------------------------------------
     def _run_cells(self, x, rnn_state, mask_t, training=False):

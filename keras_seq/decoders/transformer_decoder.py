@@ -1,6 +1,7 @@
 """A stack of Transformer decoder blocks with a cached, export-safe step."""
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 from keras_seq.arguments import check_choice, check_ids, check_int, check_number
@@ -229,6 +230,21 @@ class TransformerDecoder(Decoder):
             "memory_values": memory_values,
             "index": ops.zeros((batch_size,), dtype="int32"),
             "attention": ops.zeros((batch_size, source_length), "float32"),
+        }
+
+    def state_spec(self, batch_size=None, source_length=None):
+        def heads(length):
+            return tf.TensorSpec((batch_size, length, self.num_heads, self.head_dim),
+                                 self.compute_dtype)
+
+        layers = range(self.num_layers)
+        return {
+            "keys": [heads(self.max_length) for _ in layers],
+            "values": [heads(self.max_length) for _ in layers],
+            "memory_keys": [heads(source_length) for _ in layers],
+            "memory_values": [heads(source_length) for _ in layers],
+            "index": tf.TensorSpec((batch_size,), tf.int32),
+            "attention": tf.TensorSpec((batch_size, source_length), tf.float32),
         }
 
     def step(self, ids_t, state, encoder_output):

@@ -114,6 +114,11 @@ class TransformerEncoder(keras.layers.Layer):
                 epsilon=1e-5, dtype=policy, name="final_norm"
             )
 
+    @property
+    def output_dim(self):
+        """Width D of the output sequence."""
+        return self.dim
+
     def build(self, encoder_ids_shape=None):
         self.positional_embedding.build((None, None))
         for block in self.blocks:

@@ -1,4 +1,5 @@
-"""Request bounds of the exported signatures: refused in a SavedModel, cut in TFLite.
+"""Input safety of the exported signatures: request bounds (refused in a
+SavedModel, cut in TFLite), NaN/inf to 0, ids outside the vocabulary to UNK.
 
 Every bound is written twice over the same tensor: a `tf.debugging.Assert`
 that refuses the request with one clear message (TF Serving answers it with
@@ -9,6 +10,8 @@ the slice is the bound: memory stays bounded, and the cut is documented.
 """
 
 import tensorflow as tf
+
+from keras_seq.constants import UNK
 
 DEFAULT_MAX_BATCH_SIZE = 1024
 DEFAULT_MAX_INPUT_LENGTH = 16384
@@ -150,3 +153,9 @@ def finite_or_zero(x):
     """
     largest = tf.constant(x.dtype.max, x.dtype)
     return tf.where(tf.abs(x) <= largest, x, tf.zeros_like(x))
+
+
+def unk_outside(ids, vocab_size):
+    """Ids outside `[0, vocab_size)` to UNK."""
+    in_range = tf.logical_and(ids >= 0, ids < vocab_size)
+    return tf.where(in_range, ids, tf.fill(tf.shape(ids), UNK))

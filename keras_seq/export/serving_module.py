@@ -1,11 +1,9 @@
-"""The tf.Module that both exporters trace: generation, encode, decode_step."""
+"""The tf.Module that both exporters trace: a model, its settings, generation."""
 
-import keras
 import tensorflow as tf
 
 from keras_seq.arguments import check_choice, check_int
-from keras_seq.constants import UNK
-from keras_seq.encoders.encoder_output import EncoderOutput
+from keras_seq.export import signature_catalog
 from keras_seq.export.request_bounds import (
     DEFAULT_MAX_BATCH_SIZE,
     DEFAULT_MAX_BATCH_TOKENS,
@@ -13,9 +11,9 @@ from keras_seq.export.request_bounds import (
     bound_batch,
     bound_request,
     bound_text_bytes,
-    finite_or_zero,
+    unk_outside,
 )
-from keras_seq.layers.kernels import use_kernel
+from keras_seq.export.step_functions import StepFunctions
 from keras_seq.models.generation import (
     check_decode_length,
     default_max_length,
@@ -23,18 +21,6 @@ from keras_seq.models.generation import (
 )
 
 EXPORT_METHODS = ("greedy", "beam")
-
-
-def _state_names(state):
-    """Flat signature names of a state tree: 'rnn_0_1', 'feed', 'cache'..."""
-    paths = keras.tree.flatten_with_path(state)
-    return ["state_" + "_".join(str(p) for p in path) for path, _ in paths]
-
-
-def _unk_outside(ids, vocab_size):
-    """Ids outside `[0, vocab_size)` to UNK."""
-    in_range = tf.logical_and(ids >= 0, ids < vocab_size)
-    return tf.where(in_range, ids, tf.fill(tf.shape(ids), UNK))
 
 
 class ServingModule(tf.Module):
@@ -122,7 +108,7 @@ class ServingModule(tf.Module):
         self.max_batch_size = max_batch_size
         self.max_input_length = max_input_length
         self.max_batch_tokens = max_batch_tokens
-        self._state_template = self._probe_state()
+        self.steps = StepFunctions(self)
 
     # -- input safety -----------------------------------------------------
     def sanitize(self, encoder_ids, name="encoder_ids"):
@@ -135,7 +121,7 @@ class ServingModule(tf.Module):
             self.max_batch_tokens,
             self.max_source_length,
         )  # (B, S)
-        return _unk_outside(ids, self.source_vocab_size)
+        return unk_outside(ids, self.source_vocab_size)
 
     # -- generation -------------------------------------------------------
     def generate_ids(self, encoder_ids, name="encoder_ids"):
@@ -166,146 +152,13 @@ class ServingModule(tf.Module):
             "score": out["scores"],
         }
 
-    # -- app-driven decoding ---------------------------------------------
-    def _probe_state(self):
-        """Which state dims follow the batch and the source length."""
-        probes = []
-        for batch, steps in ((1, 2), (2, 3)):
-            ids = tf.fill((batch, steps), 4 % self.source_vocab_size or 1)
-            encoded = self.model.encoder(ids)
-            self._memory_width = int(encoded.sequence.shape[-1])
-            probes.append(self.model.decoder.initial_state(encoded))
-        flat_a, flat_b = (keras.tree.flatten(p) for p in probes)
-        specs = []
-        for a, b in zip(flat_a, flat_b):
-            shape = [
-                self._dim(i, da, db) for i, (da, db) in enumerate(zip(a.shape, b.shape))
-            ]
-            specs.append(tf.TensorSpec(shape, a.dtype))
-        return keras.tree.pack_sequence_as(probes[0], specs)
-
-    def _dim(self, axis, a, b):
-        if axis == 0:
-            return self.batch_size
-        if a != b:
-            return self.max_source_length if self._static else None
-        return a
-
-    @property
-    def _static(self):
-        return self.max_source_length is not None and self.batch_size is not None
-
-    def state_specs(self):
-        """Named TensorSpecs of the flat decoder state."""
-        flat = keras.tree.flatten(self._state_template)
-        return dict(zip(_state_names(self._state_template), flat))
+    # -- signatures -------------------------------------------------------
+    def signatures(self, names=signature_catalog.NAMES):
+        """Concrete functions for the requested signature names (see
+        `keras_seq.export.signature_catalog`)."""
+        return signature_catalog.concrete_functions(self, names)
 
     def source_spec(self):
-        length = self.max_source_length if self._static else None
-        return tf.TensorSpec((self.batch_size, length), tf.int32, name="encoder_ids")
-
-    def encode(self, encoder_ids):
-        ids = self.sanitize(encoder_ids)
-        encoded = self.model.encoder(ids, training=False)
-        state = self.model.decoder.initial_state(encoded)
-        outputs = {
-            "memory": encoded.sequence,
-            "memory_mask": tf.cast(encoded.padding_mask, tf.int32),
-        }
-        outputs.update(zip(_state_names(state), keras.tree.flatten(state)))
-        return outputs
-
-    def decode_step(self, inputs):
-        # The app feeds these back; NaN or +-inf there reads as 0, an id
-        # outside the target vocabulary as UNK, and the decoder makes the
-        # rest of its state safe (a Transformer's cache position).
-        inputs = {
-            k: finite_or_zero(v) if v.dtype.is_floating else v
-            for k, v in inputs.items()
-        }
-        names = _state_names(self._state_template)
-        state = keras.tree.pack_sequence_as(
-            self._state_template, [inputs[name] for name in names]
-        )
-        state = self.model.decoder.sanitize_state(state)
-        encoded = EncoderOutput(
-            inputs["memory"], (), tf.cast(inputs["memory_mask"], tf.bool)
-        )
-        ids = _unk_outside(inputs["ids"], self.target_vocab_size)  # (B,)
-        logits, new_state = self.model.decoder.step(ids, state, encoded)
-        outputs = {"logits": logits}
-        outputs.update(zip(names, keras.tree.flatten(new_state)))
-        return outputs
-
-    def decode_step_signature(self):
-        length = self.max_source_length if self._static else None
-        specs = {
-            "ids": tf.TensorSpec((self.batch_size,), tf.int32, name="ids"),
-            "memory": tf.TensorSpec(
-                (self.batch_size, length, self._memory_width),
-                self.model.encoder.compute_dtype,
-                name="memory",
-            ),
-            "memory_mask": tf.TensorSpec(
-                (self.batch_size, length), tf.int32, name="memory_mask"
-            ),
-        }
-        for name, spec in self.state_specs().items():
-            specs[name] = tf.TensorSpec(spec.shape, spec.dtype, name=name)
-        return specs
-
-    # -- signatures -------------------------------------------------------
-    def signatures(self, names):
-        """Concrete functions for the requested signature names.
-
-        Each function is named after its signature: the TFLite converter
-        names signatures after the functions it converts.
-        """
-        ids_spec = tf.TensorSpec((None, None), tf.int32, name="encoder_ids")
-
-        def generate_ids(encoder_ids):
-            return self.generate_ids(encoder_ids)
-
-        def generate(encoder_ids):
-            return pad_empty_width(self.generate_ids(encoder_ids))
-
-        def text(text):
-            return self.generate_text(text)
-
-        def encode(encoder_ids):
-            return self.encode(encoder_ids)
-
-        def decode_step(**inputs):
-            return self.decode_step(inputs)
-
-        specs = {
-            "generate_ids": lambda: (generate_ids, [ids_spec], {}),
-            "generate": lambda: (generate, [ids_spec], {}),
-            "text": lambda: (
-                text,
-                [tf.TensorSpec((None,), tf.string, name="text")],
-                {},
-            ),
-            "encode": lambda: (encode, [self.source_spec()], {}),
-            "decode_step": lambda: (decode_step, [], self.decode_step_signature()),
-        }
-        functions = {}
-        # The exporters' switch of the kernel seam: every signature traces
-        # the export-safe loops (no TensorList, no cuDNN op), which stock TF
-        # Serving runs on any device and TFLite converts to builtins.
-        with use_kernel("export"):
-            for name in names:
-                fn, args, kwargs = specs[name]()
-                functions[name] = tf.function(fn).get_concrete_function(
-                    *args, **kwargs
-                )
-        return functions
-
-
-def pad_empty_width(out):
-    """Give `ids` at least one (PAD) column: LiteRT cannot return width 0."""
-    ids = out["ids"]
-    width = tf.shape(ids)[1]
-    ids = tf.pad(ids, [[0, 0], [0, tf.maximum(1 - width, 0)]])
-    return {"ids": ids, "lengths": out["lengths"], "scores": out["scores"]}
-
+        """The `encoder_ids` spec of `encode` (static with a fixed batch and
+        `max_source_length`)."""
+        return self.steps.source_spec()

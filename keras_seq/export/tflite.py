@@ -14,6 +14,7 @@ from keras_seq.export.request_bounds import (
     DEFAULT_MAX_BATCH_TOKENS,
     DEFAULT_MAX_INPUT_LENGTH,
 )
+from keras_seq.export import tflite_sidecars
 from keras_seq.export.serving_module import ServingModule
 from keras_seq.export.tflite_ops import assert_builtins_only
 
@@ -36,6 +37,8 @@ def export_tflite(
     max_input_length=DEFAULT_MAX_INPUT_LENGTH,
     max_batch_tokens=DEFAULT_MAX_BATCH_TOKENS,
     overwrite=False,
+    source_tokenizer=None,
+    target_tokenizer=None,
 ):
     """Convert `model` and its decode loop to one `.tflite` file.
 
@@ -88,6 +91,13 @@ def export_tflite(
         overwrite: bool. Replace an existing `path`, but only when it is a
             `.tflite` that keras_seq wrote (anything else is refused).
             Defaults to `False`.
+        source_tokenizer, target_tokenizer: optional `keras_seq.text`
+            tokenizers (both or neither). LiteRT has no string ops, so they
+            are written beside the file: `STEM.source_vocab.txt`,
+            `STEM.target_vocab.txt` and `STEM.tokenizers.json` (see
+            `keras_seq.export.tflite_sidecars`), which `keras-seq predict`
+            reads. Sidecar paths that exist while `path` does not are
+            refused: they are not this export's.
 
     Returns:
         The sorted list of operator names in the file.
@@ -98,6 +108,12 @@ def export_tflite(
     ...                                 quantization="dynamic")
     """
     check_choice("quantization", quantization, QUANTIZATIONS)
+    if (source_tokenizer is None) != (target_tokenizer is None):
+        raise ValueError(
+            "Invalid value for arguments `source_tokenizer` and `target_tokenizer`. "
+            "Give both (vocabulary files beside the .tflite) or neither. "
+            f"Received: source_tokenizer={source_tokenizer!r}, "
+            f"target_tokenizer={target_tokenizer!r}")
     if quantization == "int8" and representative_data is None:
         raise ValueError(
             "Invalid value for argument `representative_data`. "
@@ -106,6 +122,12 @@ def export_tflite(
         )
     path = os.fspath(path)
     check_target(path, overwrite)
+    if source_tokenizer is not None:
+        if not path.endswith(".tflite"):
+            raise ValueError(
+                "Invalid value for argument `path`. With tokenizers it must end in "
+                f".tflite (the vocabularies are named after it). Received: path={path!r}")
+        tflite_sidecars.check_sidecars_free(path)
     module = ServingModule(
         model,
         method=method,
@@ -130,7 +152,11 @@ def export_tflite(
     flatbuffer = converter.convert()
     operators = assert_builtins_only(flatbuffer)
     check_target(path, overwrite)  # again: the conversion takes a while
+    if source_tokenizer is not None:
+        tflite_sidecars.check_sidecars_free(path)
     atomic_write_bytes(path, flatbuffer)
+    if source_tokenizer is not None:
+        tflite_sidecars.write_sidecars(path, source_tokenizer, target_tokenizer)
     return operators
 
 

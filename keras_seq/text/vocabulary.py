@@ -7,7 +7,9 @@ UTF-8 text file with one token per line, in id order.
 """
 
 import collections
+import hashlib
 import itertools
+import json
 import os
 import tempfile
 
@@ -203,3 +205,10 @@ def write_vocabulary_file(path, tokens):
         if os.path.exists(temp_path):
             os.remove(temp_path)
         raise
+
+
+def vocabulary_fingerprint(tokens):
+    """`"sha256:..."` of a vocabulary's tokens in id order: equal exactly
+    when the tokens and their order are."""
+    text = json.dumps(list(tokens), ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -7,9 +7,6 @@ strategy, `MirroredStrategy` (several local devices) and
 `MultiWorkerMirroredStrategy` (several processes or machines).
 """
 
-import io
-import zipfile
-import json
 import math
 import os
 import sys
@@ -18,11 +15,12 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from keras_seq.arguments import check_int, check_number
+from keras_seq.arguments import check_int, check_number, invalid, is_int
 from keras_seq.constants import PAD
 from keras_seq.data.pipelines import set_epoch
-from keras_seq.atomic import atomic_write_bytes
 from keras_seq.metrics.masked_sparse_cross_entropy import token_cross_entropy
+from keras_seq.training.backup_file import read_backup, write_backup
+from keras_seq.training.global_batch import split_global_batch
 from keras_seq.training.non_finite_loss_error import NonFiniteLossError
 from keras_seq.training.terminate_on_non_finite import non_finite_message
 
@@ -205,64 +203,22 @@ class DistributedTrainer:
 
     # -- data -------------------------------------------------------------
     def _split(self, inputs, targets):
-        """Pad a global batch to a multiple of the replicas and split it."""
-        size = int(tf.shape(targets)[0])
-        per = max(1, -(-size // self.replicas))
-        extra = per * self.replicas - size
-
-        def pad(x):
-            x = tf.convert_to_tensor(x)
-            padding = [[0, extra]] + [[0, 0]] * (x.shape.rank - 1)
-            return tf.pad(x, padding, constant_values=PAD)
-
-        inputs = {k: pad(v) for k, v in inputs.items()}
-        targets = pad(targets)
-
-        def value(context):
-            r = context.replica_id_in_sync_group
-            rows = slice(r * per, (r + 1) * per)
-            return {k: v[rows] for k, v in inputs.items()}, targets[rows]
-
-        # One call: a value function may return a nest (inputs, targets).
-        return self.strategy.experimental_distribute_values_from_function(value)
+        return split_global_batch(self.strategy, self.replicas, inputs, targets)
 
     # -- backups ----------------------------------------------------------
     def _backup_path(self):
         return os.path.join(self.backup_dir, BACKUP_FILE) if self.backup_dir else None
 
     def _write_backup(self, epoch, step):
-        if not self.is_chief or not self.backup_dir:
-            return
-        arrays = {f"v{i}": np.asarray(v.numpy())
-                  for i, v in enumerate(self._state_variables())}
-        arrays["position"] = np.array([epoch, step], np.int64)
-        buffer = io.BytesIO()
-        np.savez(buffer, **arrays)
-        atomic_write_bytes(self._backup_path(), buffer.getvalue())
+        if self.is_chief and self.backup_dir:
+            write_backup(self._backup_path(), self._state_variables(), epoch, step)
 
     def _read_backup(self):
         """The chief's (epoch, step) from its backup, restoring variables."""
         path = self._backup_path()
         if not self.is_chief or not path or not os.path.exists(path):
             return 0, 0
-        try:
-            with np.load(path) as data:
-                arrays = {k: data[k] for k in data.files}
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
-            raise ValueError(f"cannot read the training backup {path}: "
-                             f"corrupt or foreign file ({e})") from None
-        variables = self._state_variables()
-        if "position" not in arrays or len(arrays) != len(variables) + 1:
-            raise ValueError(f"the training backup {path} belongs to a different "
-                             "model or optimizer")
-        for i, v in enumerate(variables):
-            value = arrays[f"v{i}"]
-            if tuple(value.shape) != tuple(v.shape):
-                raise ValueError(f"the training backup {path} belongs to a "
-                                 "different model (shapes differ)")
-            v.assign(value)
-        epoch, step = (int(x) for x in arrays["position"])
-        return epoch, step
+        return read_backup(path, self._state_variables())
 
     # -- loop -------------------------------------------------------------
     def fit(self, train, validation=None, epochs=1, initial_epoch=0,
@@ -369,12 +325,9 @@ def check_backup_every(value):
     """`"epoch"` or a positive int; a clear error otherwise."""
     if value == "epoch":
         return value
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(
-            "Invalid value for argument `backup_every`. Expected 'epoch' or a "
-            f"positive integer (steps). Received: backup_every={value!r}"
-        )
-    return value
+    if not is_int(value) or value < 1:
+        raise invalid("backup_every", "'epoch' or a positive integer (steps)", value)
+    return int(value)
 
 
 def _is_chief(strategy):

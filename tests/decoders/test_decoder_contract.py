@@ -214,3 +214,24 @@ def test_attention_decoder_build_needs_the_encoder_width():
     output = RNNEncoder(V, 8)(SOURCE)
     state = decoder.initial_state(output)
     assert decoder.built and state["feed"].shape == (2, 8)
+
+
+@pytest.mark.parametrize("policy", ["float32", "mixed_float16"])
+@pytest.mark.parametrize("name", sorted(PAIRS))
+def test_state_spec_describes_initial_state(name, policy):
+    """`state_spec` (read from the config) has the structure, shapes and
+    dtypes of `initial_state`, for known and unknown B and S."""
+    keras.mixed_precision.set_global_policy(policy)
+    encoder, decoder = PAIRS[name]()
+    state = decoder.initial_state(encoder(SOURCE))
+    spec = decoder.state_spec(*SOURCE.shape)
+    keras.tree.assert_same_structure(state, spec)
+    for tensor, tensor_spec in zip(keras.tree.flatten(state), keras.tree.flatten(spec)):
+        assert tuple(tensor.shape) == tuple(tensor_spec.shape)
+        assert tensor.dtype == tensor_spec.dtype
+    unknown = keras.tree.flatten(decoder.state_spec())
+    assert [s.dtype for s in unknown] == [s.dtype for s in keras.tree.flatten(spec)]
+    for known, free in zip(keras.tree.flatten(spec), unknown):
+        # B and S (and nothing else) are left unknown.
+        assert all(f is None or f == k for k, f in zip(known.shape, free.shape))
+        assert free.shape[0] is None

@@ -126,3 +126,38 @@ def test_console_script_with_invalid_bytes_in_argv(paths, hostile):
     err = done.stderr.decode("utf-8", "replace").strip().splitlines()
     assert "Traceback" not in done.stderr.decode("utf-8", "replace")
     assert err[-1] == "keras-seq: error: input 1 is not valid UTF-8: b'ab\\xff\\xfecd'"
+
+
+def test_export_tflite_writes_the_same_sidecars_as_the_cli(paths, model, tokenizer, hostile,
+                                                           tmp_path, capsys):
+    """The Python API and `keras-seq export` give the same artifact: a .tflite
+    with its vocabularies and spec beside it, which `predict` reads."""
+    from keras_seq.export import export_tflite
+    from keras_seq.export.tflite_sidecars import sidecar_paths
+
+    api = str(tmp_path / "api.tflite")
+    export_tflite(model, api, max_source_length=hostile.MAX_SOURCE_LENGTH,
+                  source_tokenizer=tokenizer, target_tokenizer=tokenizer)
+    cli, ours = sidecar_paths(paths["tflite"]), sidecar_paths(api)
+    for kind in ("source", "target", "spec"):
+        with open(cli[kind], "rb") as a, open(ours[kind], "rb") as b:
+            assert a.read() == b.read(), kind
+    capsys.readouterr()
+    assert main(["predict", api, "abc"]) == 0 and main(["predict", paths["tflite"], "abc"]) == 0
+    first, second = capsys.readouterr().out.splitlines()
+    assert first == second
+
+
+def test_export_tflite_refuses_sidecars_it_did_not_write(model, tokenizer, tmp_path):
+    from keras_seq.export import export_tflite
+
+    path = str(tmp_path / "x.tflite")
+    with pytest.raises(ValueError, match="Give both"):
+        export_tflite(model, path, source_tokenizer=tokenizer)
+    with open(tmp_path / "x.target_vocab.txt", "w") as f:
+        f.write("my notes\n")
+    with pytest.raises(FileExistsError, match="x.target_vocab.txt exists and keras_seq did "
+                                              "not write it"):
+        export_tflite(model, path, source_tokenizer=tokenizer, target_tokenizer=tokenizer)
+    assert (tmp_path / "x.target_vocab.txt").read_text() == "my notes\n"
+    assert sorted(os.listdir(tmp_path)) == ["x.target_vocab.txt"]
