@@ -3,9 +3,11 @@
 import json
 import os
 import socket
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # tests/testing.py
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -21,6 +23,14 @@ def _float32_policy():
     keras.utils.set_random_seed(1234)
     yield
     keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.fixture
+def policy(request):
+    """Indirect parametrization: `parametrize("policy", [...], indirect=True)`
+    runs the test under each dtype policy (`_float32_policy` restores it)."""
+    keras.mixed_precision.set_global_policy(request.param)
+    return request.param
 
 
 def make_copy_task(n, vocab_size=12, max_length=6, seed=0, reverse=False):

@@ -18,6 +18,7 @@ from keras_seq.decoders import (
     TransformerDecoder,
 )
 from keras_seq.encoders import RNNEncoder, TransformerEncoder
+from testing import run_layer_test
 
 V = 13
 SOURCE = np.array([[5, 6, 7, 8, 0], [9, 4, 0, 0, 0]], "int32")
@@ -162,17 +163,12 @@ def test_all_padding_rows_give_finite_logits_and_gradients(name, policy):
 
 
 @pytest.mark.parametrize("name", sorted(PAIRS))
-def test_config_round_trip(name):
-    encoder, decoder = PAIRS[name]()
-    encoder_output = encoder(SOURCE)
-    expected = decoder(TARGET, encoder_output)
-    clone = keras.saving.deserialize_keras_object(
-        keras.saving.serialize_keras_object(decoder)
-    )
-    assert clone.get_config() == decoder.get_config()
-    clone(TARGET, encoder_output)
-    clone.set_weights(decoder.get_weights())
-    np.testing.assert_array_equal(clone(TARGET, encoder_output), expected)
+def test_layer_checks(name):
+    """Config round trip, build() creates every weight (the attention's
+    too), symbolic == eager, mixed precision (tests/testing.py)."""
+    encoder_output = PAIRS[name]()[0](SOURCE)
+    logits = run_layer_test(lambda: PAIRS[name]()[1], (TARGET, encoder_output))
+    assert logits.shape == (*TARGET.shape, V) and logits.dtype == "float32"
 
 
 def test_rnn_decoder_errors():
@@ -188,23 +184,6 @@ def test_rnn_decoder_errors():
         RNNDecoder(V, 6)(TARGET.astype("float32"), encoder_output)
     with pytest.raises(ValueError, match="num_layers"):
         RNNDecoder(V, 6, num_layers=2)(TARGET, encoder_output)
-
-
-@pytest.mark.parametrize("name", sorted(PAIRS))
-def test_build_creates_every_weight(name):
-    """`build()` with the encoder output's shape creates all weights (the
-    attention's too): stepping and calling add none."""
-    encoder, decoder = PAIRS[name]()
-    encoder_output = encoder(SOURCE)
-    shapes = keras.tree.map_structure(
-        lambda x: None if x is None else tuple(x.shape), encoder_output)
-    decoder.build(TARGET.shape, shapes)
-    built = sorted(w.path for w in decoder.weights)
-    if name.startswith(("bahdanau", "luong")) and "dot" not in name:  # dot has none
-        assert any("/attention/" in path for path in built), built
-    stepped_logits(decoder, encoder_output, TARGET)
-    decoder(TARGET, encoder_output)
-    assert sorted(w.path for w in decoder.weights) == built
 
 
 def test_attention_decoder_build_needs_the_encoder_width():

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from keras_seq.encoders import EncoderOutput, RNNEncoder
+from testing import run_layer_test
 
 RNG = np.random.default_rng(0)
 IDS = np.array([[5, 6, 7, 8], [9, 4, 0, 0]], "int32")
@@ -159,17 +160,14 @@ def test_sequence_classifier_in_a_functional_model():
     assert model.evaluate(x, y, verbose=0)[1] > 0.9
 
 
-def test_config_round_trip():
-    encoder = RNNEncoder(12, 4, cell="gru", num_layers=2, bidirectional=True,
-                         dropout=0.1, embedding_dim=3)
-    expected = encoder(IDS)
-    clone = keras.saving.deserialize_keras_object(
-        keras.saving.serialize_keras_object(encoder)
-    )
-    assert clone.get_config() == encoder.get_config()
-    clone(IDS)
-    clone.set_weights(encoder.get_weights())
-    np.testing.assert_array_equal(clone(IDS).sequence, expected.sequence)
+@pytest.mark.parametrize("cell", ["simple_rnn", "lstm", "gru"])
+def test_layer_checks(cell):
+    """Config round trip, build() creates every weight, symbolic == eager,
+    mixed precision (tests/testing.py)."""
+    output = run_layer_test(
+        lambda: RNNEncoder(12, 4, cell=cell, num_layers=2, bidirectional=True,
+                           dropout=0.1, embedding_dim=3), (IDS,))
+    assert output.sequence.shape == (*IDS.shape, 8)
 
 
 def test_bad_input_errors_name_the_argument():

@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from keras_seq.encoders.encoder_output import EncoderOutput
 from keras_seq.encoders.transformer_encoder import TransformerEncoder
+from testing import run_layer_test
 
 SRC = np.array([[5, 7, 9, 3, 0], [4, 6, 3, 0, 0], [8, 9, 10, 11, 3]],
                dtype="int32")
@@ -115,31 +116,16 @@ def test_bad_constructor_arguments():
 
 @pytest.mark.parametrize("normalize_first,embedding",
                          [(False, "sinusoidal"), (True, "learned")])
-def test_config_round_trip(normalize_first, embedding):
-    encoder = make(normalize_first=normalize_first, embedding=embedding,
-                   dropout=0.1, name="encoder")
-    rng = np.random.default_rng(0)
-    encoder.set_weights(
-        [w + 0.1 * rng.normal(size=w.shape) for w in encoder.get_weights()]
-    )
-    expected = encoder(SRC).sequence
-    config = encoder.get_config()
+def test_layer_checks(normalize_first, embedding):
+    """Config values, then the shared checks: JSON round trip, build()
+    creates every weight, symbolic == eager, mixed precision."""
+    def new():  # unbuilt: the checks build it
+        return TransformerEncoder(**CONFIG, normalize_first=normalize_first,
+                                  embedding=embedding, dropout=0.1)
+
+    config = new().get_config()
     for key, value in {**CONFIG, "dropout": 0.1, "embedding": embedding,
                        "normalize_first": normalize_first}.items():
         assert config[key] == value
-    clones = [
-        TransformerEncoder.from_config(config),
-        keras.saving.deserialize_keras_object(
-            keras.saving.serialize_keras_object(encoder)
-        ),
-    ]
-    for clone in clones:
-        assert type(clone) is TransformerEncoder
-        assert clone.get_config() == config
-        if not clone.built:
-            clone.build()
-        # The clone builds the same weights, in the same order.
-        assert [(w.name, tuple(w.shape)) for w in clone.weights] == [
-            (w.name, tuple(w.shape)) for w in encoder.weights]
-        clone.set_weights(encoder.get_weights())
-        np.testing.assert_array_equal(clone(SRC).sequence, expected)
+    output = run_layer_test(new, (SRC,))
+    assert output.sequence.shape == (*SRC.shape, CONFIG["dim"])

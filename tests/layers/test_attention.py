@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from keras_seq.layers import BahdanauAttention, LuongAttention
+from testing import run_layer_test
 
 RNG = np.random.default_rng(0)
 QUERY = RNG.normal(size=(2, 3, 4)).astype("float32")  # (B, T, Dq)
@@ -106,18 +107,11 @@ def test_all_padding_row_is_finite_with_zero_weights(
 
 
 @pytest.mark.parametrize("make,reference,memory_dim", CASES)
-def test_config_round_trip(make, reference, memory_dim):
-    layer = make()
-    memory = MEMORY[..., :memory_dim]
-    expected = layer(QUERY, memory, MASK)
-    clone = keras.saving.deserialize_keras_object(
-        keras.saving.serialize_keras_object(layer)
-    )
-    assert clone.get_config() == layer.get_config()
-    clone(QUERY, memory, MASK)
-    clone.set_weights(layer.get_weights())
-    for a, b in zip(clone(QUERY, memory, MASK), expected):
-        np.testing.assert_array_equal(a, b)
+def test_layer_checks(make, reference, memory_dim):
+    """Config round trip, build() creates every weight, symbolic == eager,
+    mixed precision (tests/testing.py)."""
+    context, weights = run_layer_test(make, (QUERY, MEMORY[..., :memory_dim], MASK))
+    assert weights.shape == (2, 3, 5) and context.shape[:2] == (2, 3)
 
 
 def test_fit_step_learns_through_attention():

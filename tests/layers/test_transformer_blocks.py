@@ -14,15 +14,6 @@ from keras_seq.layers.transformer_encoder_block import TransformerEncoderBlock
 D = 8
 
 
-@pytest.fixture
-def policy(request):
-    keras.mixed_precision.set_global_policy(request.param)
-    try:
-        yield request.param
-    finally:
-        keras.mixed_precision.set_global_policy("float32")
-
-
 def randomize(layer, seed=0, scale=0.3):
     """Random weights everywhere (biases, layer-norm gammas/betas too)."""
     rng = np.random.default_rng(seed)
