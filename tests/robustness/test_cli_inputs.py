@@ -224,7 +224,7 @@ def test_a_temperature_that_underflows_samples_like_greedy(model, copy_task):
                                  temperature=temperature, seed=1, max_length=8)
         np.testing.assert_array_equal(sampled["ids"], greedy["ids"])
         assert np.all(np.isfinite(sampled["scores"]))
-    with pytest.raises(ValueError, match="positive finite float.*temperature=inf"):
+    with pytest.raises(ValueError, match="finite positive number.*temperature=inf"):
         model.generate(x["encoder_ids"], method="sample", temperature=float("inf"))
 
 
