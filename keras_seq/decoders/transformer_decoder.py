@@ -7,11 +7,11 @@ from keras import ops
 from keras_seq.arguments import check_choice, check_ids, check_int, check_number
 from keras_seq.constants import PAD
 from keras_seq.decoders.decoder import Decoder
+from keras_seq.layers.attention_shapes import check_heads
 from keras_seq.layers.positional_embedding import KINDS
 from keras_seq.layers.positional_embedding import PositionalEmbedding
 from keras_seq.layers.positional_embedding import check_fits_positions
 from keras_seq.layers.transformer_decoder_block import TransformerDecoderBlock
-from keras_seq.layers.transformer_encoder_block import check_heads
 
 
 @keras.saving.register_keras_serializable(package="keras_seq")

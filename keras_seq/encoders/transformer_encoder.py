@@ -6,11 +6,11 @@ from keras import ops
 from keras_seq.arguments import check_choice, check_ids, check_int, check_number
 from keras_seq.constants import PAD
 from keras_seq.encoders.encoder_output import EncoderOutput
+from keras_seq.layers.attention_shapes import check_heads
 from keras_seq.layers.positional_embedding import KINDS
 from keras_seq.layers.positional_embedding import PositionalEmbedding
 from keras_seq.layers.positional_embedding import check_fits_positions
 from keras_seq.layers.transformer_encoder_block import TransformerEncoderBlock
-from keras_seq.layers.transformer_encoder_block import check_heads
 
 
 @keras.saving.register_keras_serializable(package="keras_seq")
@@ -45,7 +45,7 @@ class TransformerEncoder(keras.layers.Layer):
 
     Returns:
         `keras_seq.encoders.EncoderOutput(sequence, state, padding_mask)`:
-        `sequence` float `(B, S, D)` in the compute dtype, `state=None`,
+        `sequence` float `(B, S, D)` in the compute dtype, `state=()`,
         `padding_mask` bool `(B, S)`.
 
     Raises:

@@ -5,17 +5,10 @@ import keras_hub
 from keras import ops
 
 from keras_seq.arguments import check_int, check_number
+from keras_seq.layers.attention_shapes import causal_mask, check_heads
 from keras_seq.layers.buffer_write import write_slice
 from keras_seq.layers.sequence_attention import sequence_attention
 from keras_seq.layers.single_query_attention import single_query_attention
-from keras_seq.layers.transformer_encoder_block import check_heads
-
-
-def causal_mask(query_length, key_length, start=0):
-    """Bool `(T, L)`: query `t` (at position `start + t`) sees keys `<= start + t`."""
-    queries = ops.expand_dims(ops.arange(query_length, dtype="int32"), 1)
-    keys = ops.expand_dims(ops.arange(key_length, dtype="int32"), 0)
-    return ops.less_equal(keys, queries + ops.cast(start, "int32"))
 
 
 @keras.saving.register_keras_serializable(package="keras_seq")

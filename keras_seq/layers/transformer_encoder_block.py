@@ -5,18 +5,8 @@ import keras_hub
 from keras import ops
 
 from keras_seq.arguments import check_int, check_number
+from keras_seq.layers.attention_shapes import check_heads
 from keras_seq.layers.sequence_attention import sequence_attention
-
-
-def check_heads(dim, num_heads):
-    """Return the per-head width `dim // num_heads`; raise if it does not divide."""
-    if dim is None or dim % num_heads:
-        raise ValueError(
-            f"Invalid value for argument `num_heads`. The model width D must "
-            f"be divisible by `num_heads`. Received: D={dim}, "
-            f"num_heads={num_heads}"
-        )
-    return dim // num_heads
 
 
 @keras.saving.register_keras_serializable(package="keras_seq")
