@@ -195,11 +195,11 @@ def _calibration_samples(module, data, steps=4):
         ids = tf.constant(np.repeat(row[None, :], batch, axis=0))
         yield ("generate", {"encoder_ids": ids})
         yield ("encode", {"encoder_ids": ids})
-        encoded = module.encode(ids)
+        encoded = module.steps.encode(ids)
         inputs = dict(encoded)
         inputs["ids"] = tf.fill([batch], BOS)
         for _ in range(steps):
             yield ("decode_step", dict(inputs))
-            outputs = module.decode_step(inputs)
+            outputs = module.steps.decode_step(inputs)
             inputs.update({k: v for k, v in outputs.items() if k != "logits"})
             inputs["ids"] = tf.cast(tf.argmax(outputs["logits"], -1), tf.int32)
