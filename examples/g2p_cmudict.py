@@ -24,7 +24,7 @@ import tensorflow as tf  # noqa: E402
 from ai_edge_litert.interpreter import Interpreter  # noqa: E402
 
 import keras_seq  # noqa: E402
-from keras_seq.training import TimeLimit  # noqa: E402
+from keras_seq.training import CosineOverTime, TimeLimit  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--minutes", type=float, default=10.0, help="training budget")
@@ -47,12 +47,13 @@ print(task)
 model = keras_seq.models.rnn_seq2seq(chars.vocab_size, phones.vocab_size, cell="lstm",
                                      units=args.units, bidirectional=True,
                                      attention="bahdanau", dropout=0.1)
-model.compile(keras.optimizers.Adam(2e-3, clipnorm=1.0),
+model.compile(keras.optimizers.Adam(3e-3, clipnorm=1.0),
               keras_seq.metrics.MaskedSparseCrossEntropy(),
               metrics=[keras_seq.metrics.SequenceAccuracy()])
 
 # 3. Train for the budget (checked after every batch), validating each epoch,
-#    and keep the weights of the best validation loss (the budget may cut the
+#    with the learning rate annealed to ~0 exactly when the budget ends, and
+#    keep the weights of the best validation loss (the budget may cut the
 #    last epoch short).
 class KeepBest(keras.callbacks.Callback):
     best, weights = float("inf"), None
@@ -65,7 +66,8 @@ class KeepBest(keras.callbacks.Callback):
 keep_best = KeepBest()
 start = time.time()
 model.fit(task.train, validation_data=task.validation, epochs=1000, shuffle=False,
-          callbacks=[TimeLimit(args.minutes), keep_best], verbose=2)
+          callbacks=[TimeLimit(args.minutes), CosineOverTime(3e-3, args.minutes), keep_best],
+          verbose=2)
 if keep_best.weights is not None:
     model.set_weights(keep_best.weights)
 minutes = (time.time() - start) / 60
