@@ -203,11 +203,13 @@ def check_graph(path):
 
 def tflite_tokenizers(path):
     """Tokenizers written beside a .tflite by `keras-seq export`."""
-    stem = path[: -len(".tflite")]
-    spec = rd.read_json(stem + ".tokenizers.json", "tokenizer spec of the .tflite")
+    from keras_seq.export.tflite_sidecars import sidecar_paths
+
+    paths = sidecar_paths(path)
+    spec = rd.read_json(paths["spec"], "tokenizer spec of the .tflite")
     tokenizers = []
     for side in ("source", "target"):
-        vocabulary = f"{stem}.{rd.VOCABS[side]}"
+        vocabulary = paths[side]
         tokenizer = rd.load_tokenizer(spec[side], vocabulary)
         fingerprint.check_vocabulary(spec, side, tokenizer, vocabulary, path)
         tokenizers.append(tokenizer)
