@@ -161,3 +161,15 @@ def check_ids(ids, name, rank=2):
             f"Invalid shape for argument `{name}`. Expected a rank-{rank} "
             f"tensor of token ids. Received: {name}.shape={tuple(shape)}")
     return ops.cast(ids, "int32")
+
+
+def renamed_argument(config, old, new):
+    """`config` with the key `old` renamed `new` (for configs saved before a rename).
+
+    A config that already has `new` is returned unchanged.
+    """
+    if old not in config or new in config:
+        return config
+    config = dict(config)
+    config[new] = config.pop(old)
+    return config

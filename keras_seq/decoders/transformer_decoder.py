@@ -4,18 +4,14 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from keras_seq.arguments import check_choice, check_ids, check_int, check_number
-from keras_seq.constants import PAD
+from keras_seq.arguments import check_ids
 from keras_seq.decoders.decoder import Decoder
-from keras_seq.layers.attention_shapes import check_heads
-from keras_seq.layers.positional_embedding import KINDS
-from keras_seq.layers.positional_embedding import PositionalEmbedding
-from keras_seq.layers.positional_embedding import check_fits_positions
 from keras_seq.layers.transformer_decoder_block import TransformerDecoderBlock
+from keras_seq.layers.transformer_stack import TransformerStack
 
 
 @keras.saving.register_keras_serializable(package="keras_seq")
-class TransformerDecoder(Decoder):
+class TransformerDecoder(TransformerStack, Decoder):
     """Transformer decoder: embedding, `num_layers` blocks, float32 logits.
 
     Target ids are embedded with positions, go through dropout and
@@ -59,8 +55,8 @@ class TransformerDecoder(Decoder):
             weights and on each sublayer output. Defaults to `0.0`.
         normalize_first: bool. Pre-norm blocks plus a final layer norm when
             True, post-norm blocks when False. Defaults to `False`.
-        embedding: str. `"sinusoidal"` or `"learned"` position embedding.
-            Defaults to `"sinusoidal"`.
+        positions: str. How positions are embedded: `"sinusoidal"` (fixed,
+            Vaswani et al.) or `"learned"`. Defaults to `"sinusoidal"`.
         **kwargs: other `keras.layers.Layer` arguments (`name`, `dtype`...).
 
     Call arguments:
@@ -111,78 +107,39 @@ class TransformerDecoder(Decoder):
         max_length,
         dropout=0.0,
         normalize_first=False,
-        embedding="sinusoidal",
+        positions="sinusoidal",
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.vocab_size = vocab_size = check_int("vocab_size", vocab_size)
-        self.num_layers = num_layers = check_int("num_layers", num_layers)
-        self.dim = dim = check_int("dim", dim)
-        self.num_heads = num_heads = check_int("num_heads", num_heads)
-        self.head_dim = check_heads(dim, num_heads)
-        self.ff_dim = ff_dim = check_int("ff_dim", ff_dim)
-        self.max_length = max_length = check_int("max_length", max_length)
-        self.dropout = dropout = check_number("dropout", dropout, minimum=0, below=1)
-        self.normalize_first = bool(normalize_first)
-        self.embedding = embedding = check_choice("embedding", embedding, KINDS)
-
-        policy = self.dtype_policy
-        self.positional_embedding = PositionalEmbedding(
-            vocab_size, max_length, dim, kind=embedding, dtype=policy,
-            name="embedding",
+        self._init_stack(
+            TransformerDecoderBlock, vocab_size, num_layers, dim, num_heads,
+            ff_dim, max_length, dropout, normalize_first, positions,
         )
-        self.embedding_dropout = keras.layers.Dropout(
-            dropout, dtype=policy, name="embedding_dropout"
-        )
-        self.blocks = [
-            TransformerDecoderBlock(
-                num_heads, ff_dim, dropout=dropout,
-                normalize_first=normalize_first, dtype=policy,
-                name=f"block_{i}",
-            )
-            for i in range(num_layers)
-        ]
-        self.final_norm = None
-        if normalize_first:
-            self.final_norm = keras.layers.LayerNormalization(
-                epsilon=1e-5, dtype=policy, name="final_norm"
-            )
         # float32 whatever the policy: logits feed losses and softmaxes.
         self.output_projection = keras.layers.Dense(
             vocab_size, dtype="float32", name="output_projection"
         )
 
     def build(self, decoder_ids_shape=None, encoder_output_shape=None):
-        shape = (None, None, self.dim)
-        memory_shape = shape  # the encoder's width when it is known
+        memory_shape = (None, None, self.dim)  # the encoder's width when it is known
         if encoder_output_shape is not None:
             sequence_shape = encoder_output_shape[0]
             if sequence_shape is not None and sequence_shape[-1] is not None:
                 memory_shape = (None, None, sequence_shape[-1])
-        self.positional_embedding.build((None, None))
-        for block in self.blocks:
-            block.build(shape, memory_shape)
-        if self.final_norm is not None:
-            self.final_norm.build(shape)
-        self.output_projection.build(shape)
+        self._build_stack(memory_shape)
+        self.output_projection.build((None, None, self.dim))
         self.built = True
 
     def _logits(self, x):
-        if self.final_norm is not None:
-            x = self.final_norm(x)
-        return self.output_projection(x)  # (B, T, V) float32
+        return self.output_projection(self._normalize_last(x))  # (B, T, V) float32
 
     def call(
         self, decoder_ids, encoder_output, training=False,
         return_attention=False,
     ):
-        ids = check_ids(decoder_ids, "decoder_ids")
-        ids = check_fits_positions(ids, self.max_length, "decoder_ids")
-        decoder_mask = ops.not_equal(ids, PAD)  # (B, T)
+        x, decoder_mask = self._embed(decoder_ids, "decoder_ids", training)
         memory = encoder_output.sequence  # (B, S, D)
         memory_mask = encoder_output.padding_mask  # (B, S)
-        x = self.positional_embedding(ids)  # (B, T, D)
-        x = self.embedding_dropout(x, training=training)
         attention = None
         for i, block in enumerate(self.blocks):
             last = return_attention and i == len(self.blocks) - 1
@@ -218,9 +175,9 @@ class TransformerDecoder(Decoder):
         cache_shape = (batch_size, self.max_length, self.num_heads, self.head_dim)
         memory_keys, memory_values = [], []
         for block in self.blocks:
-            projected = ops.cast(block.memory_cache(memory), self.compute_dtype)
-            memory_keys.append(projected[:, 0])  # (B, S, H, D // H)
-            memory_values.append(projected[:, 1])
+            keys, values = block.memory_cache(memory)  # (B, S, H, D // H) each
+            memory_keys.append(ops.cast(keys, self.compute_dtype))
+            memory_values.append(ops.cast(values, self.compute_dtype))
         zeros = [ops.zeros(cache_shape, dtype=self.compute_dtype)
                  for _ in range(2 * self.num_layers)]
         return {
@@ -305,17 +262,5 @@ class TransformerDecoder(Decoder):
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "vocab_size": self.vocab_size,
-                "num_layers": self.num_layers,
-                "dim": self.dim,
-                "num_heads": self.num_heads,
-                "ff_dim": self.ff_dim,
-                "max_length": self.max_length,
-                "dropout": self.dropout,
-                "normalize_first": self.normalize_first,
-                "embedding": self.embedding,
-            }
-        )
+        config.update(self._stack_config())
         return config

@@ -1,20 +1,14 @@
 """A stack of Transformer encoder blocks over embedded source ids."""
 
 import keras
-from keras import ops
 
-from keras_seq.arguments import check_choice, check_ids, check_int, check_number
-from keras_seq.constants import PAD
 from keras_seq.encoders.encoder_output import EncoderOutput
-from keras_seq.layers.attention_shapes import check_heads
-from keras_seq.layers.positional_embedding import KINDS
-from keras_seq.layers.positional_embedding import PositionalEmbedding
-from keras_seq.layers.positional_embedding import check_fits_positions
 from keras_seq.layers.transformer_encoder_block import TransformerEncoderBlock
+from keras_seq.layers.transformer_stack import TransformerStack
 
 
 @keras.saving.register_keras_serializable(package="keras_seq")
-class TransformerEncoder(keras.layers.Layer):
+class TransformerEncoder(TransformerStack, keras.layers.Layer):
     """Transformer encoder: embedding, `num_layers` blocks, `EncoderOutput`.
 
     Source ids are embedded with positions (`keras_seq.layers.
@@ -35,8 +29,8 @@ class TransformerEncoder(keras.layers.Layer):
             weights and on each sublayer output. Defaults to `0.0`.
         normalize_first: bool. Pre-norm blocks plus a final layer norm when
             True, post-norm blocks when False. Defaults to `False`.
-        embedding: str. `"sinusoidal"` or `"learned"` position embedding.
-            Defaults to `"sinusoidal"`.
+        positions: str. How positions are embedded: `"sinusoidal"` (fixed,
+            Vaswani et al.) or `"learned"`. Defaults to `"sinusoidal"`.
         **kwargs: other `keras.layers.Layer` arguments (`name`, `dtype`...).
 
     Call arguments:
@@ -77,42 +71,14 @@ class TransformerEncoder(keras.layers.Layer):
         max_length,
         dropout=0.0,
         normalize_first=False,
-        embedding="sinusoidal",
+        positions="sinusoidal",
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.vocab_size = vocab_size = check_int("vocab_size", vocab_size)
-        self.num_layers = num_layers = check_int("num_layers", num_layers)
-        self.dim = dim = check_int("dim", dim)
-        self.num_heads = num_heads = check_int("num_heads", num_heads)
-        check_heads(dim, num_heads)
-        self.ff_dim = ff_dim = check_int("ff_dim", ff_dim)
-        self.max_length = max_length = check_int("max_length", max_length)
-        self.dropout = dropout = check_number("dropout", dropout, minimum=0, below=1)
-        self.normalize_first = bool(normalize_first)
-        self.embedding = embedding = check_choice("embedding", embedding, KINDS)
-
-        policy = self.dtype_policy
-        self.positional_embedding = PositionalEmbedding(
-            vocab_size, max_length, dim, kind=embedding, dtype=policy,
-            name="embedding",
+        self._init_stack(
+            TransformerEncoderBlock, vocab_size, num_layers, dim, num_heads,
+            ff_dim, max_length, dropout, normalize_first, positions,
         )
-        self.embedding_dropout = keras.layers.Dropout(
-            dropout, dtype=policy, name="embedding_dropout"
-        )
-        self.blocks = [
-            TransformerEncoderBlock(
-                num_heads, ff_dim, dropout=dropout,
-                normalize_first=normalize_first, dtype=policy,
-                name=f"block_{i}",
-            )
-            for i in range(num_layers)
-        ]
-        self.final_norm = None
-        if normalize_first:
-            self.final_norm = keras.layers.LayerNormalization(
-                epsilon=1e-5, dtype=policy, name="final_norm"
-            )
 
     @property
     def output_dim(self):
@@ -120,38 +86,17 @@ class TransformerEncoder(keras.layers.Layer):
         return self.dim
 
     def build(self, encoder_ids_shape=None):
-        self.positional_embedding.build((None, None))
-        for block in self.blocks:
-            block.build((None, None, self.dim))
-        if self.final_norm is not None:
-            self.final_norm.build((None, None, self.dim))
+        self._build_stack()
         self.built = True
 
     def call(self, encoder_ids, training=False):
-        ids = check_ids(encoder_ids, "encoder_ids")
-        ids = check_fits_positions(ids, self.max_length, "encoder_ids")
-        padding_mask = ops.not_equal(ids, PAD)  # (B, S)
-        x = self.positional_embedding(ids)  # (B, S, D)
-        x = self.embedding_dropout(x, training=training)
+        x, padding_mask = self._embed(encoder_ids, "encoder_ids", training)
         for block in self.blocks:
-            x = block(x, padding_mask=padding_mask, training=training)
-        if self.final_norm is not None:
-            x = self.final_norm(x)
+            x = block(x, padding_mask=padding_mask, training=training)  # (B, S, D)
+        x = self._normalize_last(x)
         return EncoderOutput(sequence=x, state=(), padding_mask=padding_mask)
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            {
-                "vocab_size": self.vocab_size,
-                "num_layers": self.num_layers,
-                "dim": self.dim,
-                "num_heads": self.num_heads,
-                "ff_dim": self.ff_dim,
-                "max_length": self.max_length,
-                "dropout": self.dropout,
-                "normalize_first": self.normalize_first,
-                "embedding": self.embedding,
-            }
-        )
+        config.update(self._stack_config())
         return config

@@ -5,10 +5,11 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from keras_seq.arguments import check_choice, check_ids, check_int
+from keras_seq.arguments import check_choice, check_ids, check_int, renamed_argument
 from keras_seq.constants import PAD
 
-KINDS = ("sinusoidal", "learned")
+# How positions are embedded: fixed sinusoids (Vaswani et al.) or learned rows.
+POSITIONS = ("sinusoidal", "learned")
 
 
 def sinusoid_table(length, dim):
@@ -75,8 +76,9 @@ class PositionalEmbedding(keras.layers.Layer):
         max_length: int. The number of positions: `start_index` plus the
             sequence length may not exceed it.
         dim: int. The embedding width D.
-        kind: str. `"sinusoidal"` (fixed, Vaswani et al.) or `"learned"`
-            (one trained vector per position). Defaults to `"sinusoidal"`.
+        positions: str. How positions are embedded: `"sinusoidal"` (fixed,
+            Vaswani et al.) or `"learned"` (one trained vector per
+            position). Defaults to `"sinusoidal"`.
         **kwargs: other `keras.layers.Layer` arguments (`name`, `dtype`...).
 
     Call arguments:
@@ -103,12 +105,12 @@ class PositionalEmbedding(keras.layers.Layer):
         - [Vaswani et al., 2017](https://arxiv.org/abs/1706.03762)
     """
 
-    def __init__(self, vocab_size, max_length, dim, kind="sinusoidal", **kwargs):
+    def __init__(self, vocab_size, max_length, dim, positions="sinusoidal", **kwargs):
         super().__init__(**kwargs)
         self.vocab_size = vocab_size = check_int("vocab_size", vocab_size)
         self.max_length = max_length = check_int("max_length", max_length)
         self.dim = dim = check_int("dim", dim)
-        self.kind = kind = check_choice("kind", kind, KINDS)
+        self.positions = check_choice("positions", positions, POSITIONS)
         self.supports_masking = True
         self.token_embedding = keras.layers.Embedding(
             vocab_size,
@@ -122,7 +124,7 @@ class PositionalEmbedding(keras.layers.Layer):
 
     def build(self, ids_shape=None):
         self.token_embedding.build((None, None))
-        if self.kind == "learned":
+        if self.positions == "learned":
             self.position_embeddings = self.add_weight(
                 name="position_embeddings",
                 shape=(self.max_length, self.dim),
@@ -161,7 +163,12 @@ class PositionalEmbedding(keras.layers.Layer):
                 "vocab_size": self.vocab_size,
                 "max_length": self.max_length,
                 "dim": self.dim,
-                "kind": self.kind,
+                "positions": self.positions,
             }
         )
         return config
+
+    @classmethod
+    def from_config(cls, config):
+        # Configs written before `positions` had its name call it `kind`.
+        return super().from_config(renamed_argument(config, "kind", "positions"))

@@ -55,9 +55,9 @@ def sequence_attention(attention, query, value, mask=None, training=False):
     """What `attention(query, value, attention_mask=mask)` computes.
 
     Args:
-        attention: a built Keras `MultiHeadAttention` (for example
-            `keras_hub.layers.CachedMultiHeadAttention`); its projections,
-            dropout rate and key width are used.
+        attention: a built Keras `MultiHeadAttention`; its projections
+            (`query_dense`, `key_dense`, `value_dense`, `output_dense`) and
+            dropout are used.
         query: float tensor `(B, T, D)`.
         value: float tensor `(B, S, D)` (keys and values).
         mask: optional bool tensor broadcastable to `(B, T, S)`, True where
@@ -68,9 +68,9 @@ def sequence_attention(attention, query, value, mask=None, training=False):
         `(output (B, T, D), weights (B, H, T, S))`, the weights before
         dropout (the layout of Keras' attention scores).
     """
-    q = project(attention._query_dense, query)  # (B, T, H, Dh)
-    k = project(attention._key_dense, value)  # (B, S, H, Dh)
-    v = project(attention._value_dense, value)  # (B, S, H, Dh)
+    q = project(attention.query_dense, query)  # (B, T, H, Dh)
+    k = project(attention.key_dense, value)  # (B, S, H, Dh)
+    v = project(attention.value_dense, value)  # (B, S, H, Dh)
     q = ops.multiply(q, ops.cast(1.0 / math.sqrt(int(q.shape[-1])), q.dtype))
     scores = ops.matmul(
         ops.transpose(q, (0, 2, 1, 3)), ops.transpose(k, (0, 2, 3, 1))
@@ -78,7 +78,9 @@ def sequence_attention(attention, query, value, mask=None, training=False):
     if mask is not None:
         mask = ops.expand_dims(ops.cast(mask, "bool"), 1)  # (B, 1, T|1, S)
     weights = masked_softmax(scores, mask)
+    # Keras names no public accessor for the attention's dropout layer (it
+    # holds the seed): this is the one private attribute keras_seq reads.
     dropped = attention._dropout_layer(weights, training=training)
     output = ops.matmul(dropped, ops.transpose(v, (0, 2, 1, 3)))  # (B, H, T, Dh)
-    output = project(attention._output_dense, ops.transpose(output, (0, 2, 1, 3)))
+    output = project(attention.output_dense, ops.transpose(output, (0, 2, 1, 3)))
     return output, weights  # (B, T, D), (B, H, T, S)

@@ -17,9 +17,9 @@ from keras_seq.layers.masking import masked_softmax
 def single_query_attention(attention, query, keys, values, mask=None):
     """Multi-head attention of `query` (one position) over `keys`/`values`.
 
-    Uses the projections of a Keras `MultiHeadAttention` (`attention`, for
-    example `keras_hub.layers.CachedMultiHeadAttention`) and computes what
-    its call computes at inference (no dropout), with the masked softmax
+    Uses the projections of a Keras `MultiHeadAttention` (`attention`'s
+    `query_dense` and `output_dense`) and computes what its call computes
+    at inference (no dropout), with the masked softmax
     of `keras_seq.layers.masking` (exact zeros at masked positions).
 
     Args:
@@ -34,7 +34,7 @@ def single_query_attention(attention, query, keys, values, mask=None):
         `(output, weights)`: `(B, 1, D)` and the attention weights
         `(B, H, 1, L)` (the layout of Keras' attention scores).
     """
-    q = attention._query_dense(query)  # (B, 1, H, Dh)
+    q = attention.query_dense(query)  # (B, 1, H, Dh)
     q = ops.multiply(q, ops.cast(1.0 / math.sqrt(int(q.shape[-1])), q.dtype))
     scores = ops.sum(q * ops.cast(keys, q.dtype), axis=-1)  # (B, L, H)
     scores = ops.transpose(scores, (0, 2, 1))  # (B, H, L)
@@ -43,5 +43,5 @@ def single_query_attention(attention, query, keys, values, mask=None):
     weights = masked_softmax(scores, mask)  # (B, H, L)
     weighted = ops.expand_dims(ops.transpose(weights, (0, 2, 1)), -1)  # (B, L, H, 1)
     output = ops.sum(weighted * ops.cast(values, weights.dtype), axis=1)  # (B, H, Dh)
-    output = attention._output_dense(ops.expand_dims(output, 1))  # (B, 1, D)
+    output = attention.output_dense(ops.expand_dims(output, 1))  # (B, 1, D)
     return output, ops.expand_dims(weights, 2)  # (B, H, 1, L)

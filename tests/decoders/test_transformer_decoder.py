@@ -49,12 +49,12 @@ def test_is_a_decoder_and_builds_weights_before_call():
     assert len(decoder.weights) == count
 
 
-@pytest.mark.parametrize("normalize_first,embedding",
+@pytest.mark.parametrize("normalize_first,positions",
                          [(False, "sinusoidal"), (True, "sinusoidal"),
                           (False, "learned"), (True, "learned")])
-def test_teacher_forcing_equals_stepping(normalize_first, embedding):
+def test_teacher_forcing_equals_stepping(normalize_first, positions):
     encoder, decoder = make(normalize_first=normalize_first,
-                            embedding=embedding)
+                            positions=positions)
     encoder_output = encoder(SRC)
     logits, attention = decoder(TGT, encoder_output, return_attention=True)
     assert logits.shape == (2, 6, 20) and logits.dtype == "float32"
@@ -261,24 +261,24 @@ def test_too_long_target_dynamic():
 
 
 def test_bad_constructor_arguments():
-    with pytest.raises(ValueError, match="argument `embedding`.*'relative'"):
-        TransformerDecoder(**CONFIG, embedding="relative")
+    with pytest.raises(ValueError, match="argument `positions`.*'relative'"):
+        TransformerDecoder(**CONFIG, positions="relative")
     with pytest.raises(ValueError, match="`num_heads`"):
         TransformerDecoder(**{**CONFIG, "dim": 9})
     with pytest.raises(ValueError, match="argument `max_length`"):
         TransformerDecoder(**{**CONFIG, "max_length": None})
 
 
-@pytest.mark.parametrize("normalize_first,embedding",
+@pytest.mark.parametrize("normalize_first,positions",
                          [(False, "learned"), (True, "sinusoidal")])
-def test_layer_checks(normalize_first, embedding):
+def test_layer_checks(normalize_first, positions):
     """Config values, the shared checks (JSON round trip, build() creates
     every weight, symbolic == eager, mixed precision), then a clone steps
     like the original."""
-    encoder, decoder = make(normalize_first=normalize_first, embedding=embedding,
+    encoder, decoder = make(normalize_first=normalize_first, positions=positions,
                             dropout=0.1)
     config = decoder.get_config()
-    for key, value in {**CONFIG, "dropout": 0.1, "embedding": embedding,
+    for key, value in {**CONFIG, "dropout": 0.1, "positions": positions,
                        "normalize_first": normalize_first}.items():
         assert config[key] == value
     encoder_output = encoder(SRC)
@@ -299,3 +299,16 @@ def test_memory_of_another_width_builds_on_first_call():
     expected = decoder(TGT[:, :2], encoder_output)  # builds from the shapes
     logits, _ = step_all(decoder, TGT[:, :2], encoder_output)
     np.testing.assert_allclose(logits, expected, atol=1e-5)
+
+
+def test_config_saved_before_the_rename_loads():
+    """Configs saved when `positions` was called `embedding` still load,
+    through `from_config` and through Keras' deserialisation."""
+    _, decoder = make(positions="learned")
+    config = decoder.get_config()
+    config["embedding"] = config.pop("positions")
+    clone = TransformerDecoder.from_config(config)
+    assert clone.positions == "learned" and "embedding" not in clone.get_config()
+    serialized = keras.saving.serialize_keras_object(decoder)
+    serialized["config"]["embedding"] = serialized["config"].pop("positions")
+    assert keras.saving.deserialize_keras_object(serialized).positions == "learned"

@@ -41,10 +41,10 @@ def test_weights_exist_before_first_call(normalize_first):
 
 
 @pytest.mark.parametrize("normalize_first", [False, True])
-@pytest.mark.parametrize("embedding", ["sinusoidal", "learned"])
+@pytest.mark.parametrize("positions", ["sinusoidal", "learned"])
 def test_appended_padding_leaves_real_positions_unchanged(normalize_first,
-                                                          embedding):
-    encoder = make(normalize_first=normalize_first, embedding=embedding)
+                                                          positions):
+    encoder = make(normalize_first=normalize_first, positions=positions)
     short = encoder(SRC).sequence.numpy()
     long = encoder(np.pad(SRC, [(0, 0), (0, 3)])).sequence.numpy()
     real = SRC != 0
@@ -104,8 +104,8 @@ def test_too_long_source_dynamic():
 
 
 def test_bad_constructor_arguments():
-    with pytest.raises(ValueError, match="argument `embedding`.*'rotary'"):
-        TransformerEncoder(**CONFIG, embedding="rotary")
+    with pytest.raises(ValueError, match="argument `positions`.*'rotary'"):
+        TransformerEncoder(**CONFIG, positions="rotary")
     with pytest.raises(ValueError, match="`num_heads`"):
         TransformerEncoder(**{**CONFIG, "num_heads": 3})
     with pytest.raises(ValueError, match="argument `num_layers`"):
@@ -114,18 +114,26 @@ def test_bad_constructor_arguments():
         TransformerEncoder(**CONFIG, dropout=-0.1)
 
 
-@pytest.mark.parametrize("normalize_first,embedding",
+@pytest.mark.parametrize("normalize_first,positions",
                          [(False, "sinusoidal"), (True, "learned")])
-def test_layer_checks(normalize_first, embedding):
+def test_layer_checks(normalize_first, positions):
     """Config values, then the shared checks: JSON round trip, build()
     creates every weight, symbolic == eager, mixed precision."""
     def new():  # unbuilt: the checks build it
         return TransformerEncoder(**CONFIG, normalize_first=normalize_first,
-                                  embedding=embedding, dropout=0.1)
+                                  positions=positions, dropout=0.1)
 
     config = new().get_config()
-    for key, value in {**CONFIG, "dropout": 0.1, "embedding": embedding,
+    for key, value in {**CONFIG, "dropout": 0.1, "positions": positions,
                        "normalize_first": normalize_first}.items():
         assert config[key] == value
     output = run_layer_test(new, (SRC,))
     assert output.sequence.shape == (*SRC.shape, CONFIG["dim"])
+
+
+def test_config_saved_before_the_rename_loads():
+    """Configs saved when `positions` was called `embedding` still load."""
+    config = make(positions="learned").get_config()
+    config["embedding"] = config.pop("positions")
+    clone = TransformerEncoder.from_config(config)
+    assert clone.positions == "learned" and "embedding" not in clone.get_config()

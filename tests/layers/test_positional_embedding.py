@@ -4,12 +4,13 @@ import pytest
 import tensorflow as tf
 
 from keras_seq.layers.positional_embedding import PositionalEmbedding
+from testing import run_layer_test
 
 IDS = np.array([[2, 5, 7, 9, 3, 0], [2, 4, 3, 0, 0, 0]], dtype="int32")
 
 
-def make(kind="sinusoidal", **kwargs):
-    layer = PositionalEmbedding(vocab_size=20, max_length=8, dim=8, kind=kind,
+def make(positions="sinusoidal", **kwargs):
+    layer = PositionalEmbedding(vocab_size=20, max_length=8, dim=8, positions=positions,
                                 **kwargs)
     layer.build()
     return layer
@@ -31,9 +32,9 @@ def test_sinusoidal_values_match_formula():
     np.testing.assert_allclose(out[1], sinusoids(6, 8), atol=1e-5)
 
 
-@pytest.mark.parametrize("kind", ["sinusoidal", "learned"])
-def test_token_embedding_is_scaled_by_sqrt_dim(kind):
-    layer = make(kind)
+@pytest.mark.parametrize("positions", ["sinusoidal", "learned"])
+def test_token_embedding_is_scaled_by_sqrt_dim(positions):
+    layer = make(positions)
     table = np.random.default_rng(0).normal(size=(20, 8)).astype("float32")
     layer.token_embedding.embeddings.assign(table)
     positions = layer(np.zeros((1, 6), "int32"))[0] - np.sqrt(8) * table[0]
@@ -56,9 +57,9 @@ def test_mask_is_ids_not_pad():
     np.testing.assert_array_equal(layer.compute_mask(IDS), IDS != 0)
 
 
-@pytest.mark.parametrize("kind", ["sinusoidal", "learned"])
-def test_start_index_matches_slicing_full_sequence(kind):
-    layer = make(kind)
+@pytest.mark.parametrize("positions", ["sinusoidal", "learned"])
+def test_start_index_matches_slicing_full_sequence(positions):
+    layer = make(positions)
     full = layer(IDS).numpy()
     for start in range(IDS.shape[1]):
         step = layer(IDS[:, start : start + 1],
@@ -104,8 +105,8 @@ def test_too_long_dynamic_raises_at_run_time():
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match="argument `kind`.*kind='rope'"):
-        PositionalEmbedding(20, 8, 8, kind="rope")
+    with pytest.raises(ValueError, match="argument `positions`.*positions='rope'"):
+        PositionalEmbedding(20, 8, 8, positions="rope")
     with pytest.raises(ValueError, match="argument `dim`"):
         PositionalEmbedding(20, 8, 0)
     layer = make()
@@ -115,28 +116,23 @@ def test_bad_arguments():
         layer(IDS[0])
 
 
-@pytest.mark.parametrize("kind", ["sinusoidal", "learned"])
-def test_config_round_trip(kind):
-    layer = make(kind, name="embed")
-    rng = np.random.default_rng(1)
-    layer.set_weights([rng.normal(size=w.shape) for w in layer.get_weights()])
-    expected = layer(IDS)
-    config = layer.get_config()
-    assert {k: config[k] for k in ("vocab_size", "max_length", "dim", "kind")} \
-        == {"vocab_size": 20, "max_length": 8, "dim": 8, "kind": kind}
-    clones = [
-        PositionalEmbedding.from_config(config),
-        keras.saving.deserialize_keras_object(
-            keras.saving.serialize_keras_object(layer)
-        ),
-    ]
-    for clone in clones:
-        assert isinstance(clone, PositionalEmbedding)
-        assert clone.get_config() == config
-        if not clone.built:  # deserialisation builds from the build config
-            clone.build()
-        # The clone builds the same weights, in the same order.
-        assert [(w.name, tuple(w.shape)) for w in clone.weights] == [
-            (w.name, tuple(w.shape)) for w in layer.weights]
-        clone.set_weights(layer.get_weights())
-        np.testing.assert_array_equal(clone(IDS), expected)
+@pytest.mark.parametrize("positions", ["sinusoidal", "learned"])
+def test_layer_checks(positions):
+    """Config values, then the shared checks: JSON round trip, build()
+    creates every weight, symbolic == eager, mixed precision."""
+    def new():
+        return PositionalEmbedding(20, 8, 8, positions=positions, name="embed")
+
+    config = new().get_config()
+    assert {k: config[k] for k in ("vocab_size", "max_length", "dim", "positions")} \
+        == {"vocab_size": 20, "max_length": 8, "dim": 8, "positions": positions}
+    output = run_layer_test(new, (IDS,), atol=1e-2)
+    assert output.shape == (*IDS.shape, 8)
+
+
+def test_config_saved_before_the_rename_loads():
+    """Configs saved when `positions` was called `kind` still load."""
+    config = make("learned").get_config()
+    config["kind"] = config.pop("positions")
+    clone = PositionalEmbedding.from_config(config)
+    assert clone.positions == "learned" and "kind" not in clone.get_config()

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from keras_seq.layers.transformer_decoder_block import TransformerDecoderBlock
 from keras_seq.layers.transformer_encoder_block import TransformerEncoderBlock
+from testing import run_layer_test
 
 D = 8
 
@@ -164,6 +165,11 @@ def decoder_inputs(seed=0, batch=2, target=5, source=4):
     return x, memory, memory_mask
 
 
+def empty_cache(max_length=7, batch=2, heads=2):
+    return tuple(np.zeros((batch, max_length, heads, D // heads), "float32")
+                 for _ in range(2))
+
+
 @pytest.mark.parametrize("normalize_first", [False, True])
 def test_decoder_block_cache_matches_teacher_forcing(normalize_first):
     block = decoder_block(2, normalize_first)
@@ -171,54 +177,44 @@ def test_decoder_block_cache_matches_teacher_forcing(normalize_first):
     full, attention = block(x, memory, memory_mask=memory_mask,
                             return_attention=True)
     max_length = 7
-    cache = np.zeros((2, 2, max_length, 2, D // 2), "float32")
+    cache = empty_cache(max_length)
+    memory_cache = block.memory_cache(memory)
     for t in range(x.shape[1]):
         y, new_cache, step_attention = block(
             x[:, t : t + 1], memory, memory_mask=memory_mask, cache=cache,
-            cache_index=tf.constant(t), return_attention=True,
+            cache_index=tf.constant(t), memory_cache=memory_cache,
+            return_attention=True,
         )
-        assert new_cache.shape == cache.shape
-        # Only position t was written.
-        changed = np.any(new_cache.numpy() != cache, axis=(0, 1, 3, 4))
-        np.testing.assert_array_equal(changed, np.arange(max_length) == t)
+        assert isinstance(new_cache, tuple) and len(new_cache) == 2
+        for old, new in zip(cache, new_cache):
+            assert new.shape == old.shape
+            # Only position t was written.
+            changed = np.any(new.numpy() != old, axis=(0, 2, 3))
+            np.testing.assert_array_equal(changed, np.arange(max_length) == t)
         np.testing.assert_allclose(y[:, 0], full[:, t], atol=1e-5)
         np.testing.assert_allclose(step_attention[:, 0], attention[:, t],
                                    atol=1e-6)
-        cache = new_cache.numpy()
-    # Two positions at once from a non-zero index give the same outputs too.
-    cache[:, :, 3:] = 0.0
-    y, _ = block(x[:, 3:5], memory, memory_mask=memory_mask, cache=cache,
-                 cache_index=3)
-    np.testing.assert_allclose(y, full[:, 3:5], atol=1e-5)
+        cache = tuple(c.numpy() for c in new_cache)
 
 
-def test_decoder_block_pair_caches_match_the_stacked_layout():
+def test_decoder_block_memory_cache_is_the_projected_memory():
+    """A step given `memory_cache` equals a step that projects the memory."""
     block = decoder_block(2, False)
     x, memory, memory_mask = decoder_inputs()
-    stacked = np.random.default_rng(3).normal(size=(2, 2, 7, 2, D // 2)).astype("float32")
-    memory_cache = block.memory_cache(memory)  # (B, 2, S, H, D // H)
-    for t in (0, 4):
-        for step in (x[:, t : t + 1], x[:, t : t + 2]):  # one position, two
-            y, new, attention = block(
-                step, memory, memory_mask=memory_mask, cache=stacked,
-                cache_index=t, memory_cache=memory_cache, return_attention=True)
-            y2, (keys, values), attention2 = block(
-                step, memory, memory_mask=memory_mask,
-                cache=(stacked[:, 0], stacked[:, 1]), cache_index=t,
-                memory_cache=(memory_cache[:, 0], memory_cache[:, 1]),
-                return_attention=True)
-            np.testing.assert_allclose(y2, y, atol=1e-6)
-            np.testing.assert_allclose(attention2, attention, atol=1e-6)
-            np.testing.assert_array_equal(keys, new[:, 0])
-            np.testing.assert_array_equal(values, new[:, 1])
-    # The memory cache gives what projecting the memory again gives.
-    again, _, weights = block(x[:, 4:5], memory, memory_mask=memory_mask,
-                              cache=stacked, cache_index=4, return_attention=True)
-    cached, _, cached_weights = block(
-        x[:, 4:5], memory, memory_mask=memory_mask, cache=stacked, cache_index=4,
-        memory_cache=memory_cache, return_attention=True)
+    keys, values = block.memory_cache(memory)
+    assert keys.shape == values.shape == (2, 4, 2, D // 2)
+    cache = tuple(np.random.default_rng(3).normal(size=(2, 7, 2, D // 2))
+                  .astype("float32") for _ in range(2))
+    again, (k1, v1), weights = block(
+        x[:, 4:5], memory, memory_mask=memory_mask, cache=cache,
+        cache_index=4, return_attention=True)
+    cached, (k2, v2), cached_weights = block(
+        x[:, 4:5], memory, memory_mask=memory_mask, cache=cache,
+        cache_index=4, memory_cache=(keys, values), return_attention=True)
     np.testing.assert_allclose(cached, again, atol=1e-5)
     np.testing.assert_allclose(cached_weights, weights, atol=1e-6)
+    np.testing.assert_array_equal(k1, k2)
+    np.testing.assert_array_equal(v1, v2)
 
 
 def test_decoder_block_is_causal_and_ignores_padded_targets():
@@ -251,14 +247,23 @@ def test_decoder_block_cross_attention_zero_on_padding():
 def test_decoder_block_argument_errors():
     block = decoder_block(2)
     x, memory, memory_mask = decoder_inputs()
-    cache = np.zeros((2, 2, 7, 2, D // 2), "float32")
+    cache = empty_cache()
     with pytest.raises(ValueError, match="`cache_index`"):
         block(x, memory, cache_index=0)
+    with pytest.raises(ValueError, match="`memory_cache`"):
+        block(x, memory, memory_cache=block.memory_cache(memory))
     with pytest.raises(ValueError, match="`cache_index`"):
-        block(x, memory, cache=cache)
+        block(x[:, :1], memory, cache=cache)
     with pytest.raises(ValueError, match="`decoder_mask`"):
-        block(x, memory, cache=cache, cache_index=0,
-              decoder_mask=np.ones((2, 5), bool))
+        block(x[:, :1], memory, cache=cache, cache_index=0,
+              decoder_mask=np.ones((2, 1), bool))
+    with pytest.raises(ValueError, match="`x`.*one position.*\\(2, 5, 8\\)"):
+        block(x, memory, cache=cache, cache_index=0)
+    with pytest.raises(ValueError, match="`cache`.*`\\(keys, values\\)` pair"):
+        block(x[:, :1], memory, cache=np.stack(cache, axis=1), cache_index=0)
+    with pytest.raises(ValueError, match="`memory_cache`.*`\\(keys, values\\)`"):
+        block(x[:, :1], memory, cache=cache, cache_index=0,
+              memory_cache=np.zeros((2, 2, 4, 2, D // 2), "float32"))
 
 
 # Serialisation -----------------------------------------------------------
@@ -266,26 +271,29 @@ def test_decoder_block_argument_errors():
 
 @pytest.mark.parametrize("cls", [TransformerEncoderBlock,
                                  TransformerDecoderBlock])
-def test_block_config_round_trip(cls):
-    block = cls(2, ff_dim=16, dropout=0.1, normalize_first=True,
-                layer_norm_epsilon=1e-6, name="block")
-    x, memory, memory_mask = decoder_inputs()
-    args = (x,) if cls is TransformerEncoderBlock else (x, memory, memory_mask)
-    block(*args)  # builds
-    randomize(block)
-    expected = block(*args)
-    config = block.get_config()
+def test_block_layer_checks(cls):
+    """Config values, then the shared checks: JSON round trip, build()
+    creates every weight, symbolic == eager, mixed precision."""
+    def new():
+        return cls(2, ff_dim=16, dropout=0.1, normalize_first=True,
+                   layer_norm_epsilon=1e-6, name="block")
+
+    config = new().get_config()
     assert {k: config[k] for k in ("num_heads", "ff_dim", "dropout",
                                    "normalize_first", "layer_norm_epsilon")} \
         == {"num_heads": 2, "ff_dim": 16, "dropout": 0.1,
             "normalize_first": True, "layer_norm_epsilon": 1e-6}
-    clones = [cls.from_config(config), keras.saving.deserialize_keras_object(
-        keras.saving.serialize_keras_object(block))]
-    for clone in clones:
-        assert type(clone) is cls and clone.get_config() == config
-        clone(*args)
-        # The clone builds the same weights, in the same order.
-        assert [(w.name, tuple(w.shape)) for w in clone.weights] == [
-            (w.name, tuple(w.shape)) for w in block.weights]
-        clone.set_weights(block.get_weights())
-        np.testing.assert_array_equal(clone(*args), expected)
+    x, memory, memory_mask = decoder_inputs()
+    if cls is TransformerEncoderBlock:
+        padding_mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], bool)
+        inputs, kwargs = (x,), {"padding_mask": padding_mask}
+    else:
+        inputs, kwargs = (x, memory), {"memory_mask": memory_mask}
+    output = run_layer_test(new, inputs, kwargs)
+    assert output.shape == x.shape
+    # Weight names are those saved models hold: one MHA per attention.
+    block = new()
+    block(*inputs, **kwargs)
+    names = [w.path.split("/", 1)[1] for w in block.weights]
+    assert names[:2] == ["self_attention/query/kernel", "self_attention/query/bias"]
+    assert names[-2:] == ["ffn_norm/gamma", "ffn_norm/beta"]
