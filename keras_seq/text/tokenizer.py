@@ -3,10 +3,10 @@
 import collections.abc
 
 import tensorflow as tf
-import tensorflow_text as tf_text
 
 from keras_seq.arguments import check_bool, check_choice, check_int
-from keras_seq.constants import BOS, EOS, PAD, SPECIAL_TOKENS, UNK
+from keras_seq.constants import SPECIAL_TOKENS, UNK
+from keras_seq.text import token_ops
 from keras_seq.text import vocabulary as vocabulary_lib
 
 _NORMALIZATIONS = ("NFKC", None)
@@ -189,14 +189,7 @@ class Tokenizer(tf.Module):
 
     def _pieces(self, strings):
         """Repair, normalise and split strings [B] into tokens [B, None]."""
-        strings = tf.strings.unicode_transcode(
-            strings, "UTF-8", "UTF-8", errors="replace"
-        )
-        if self.normalization is not None:
-            strings = tf_text.normalize_utf8(strings, self.normalization)
-        if self.lowercase:
-            strings = tf.strings.lower(strings, encoding="utf-8")
-        return self._split(strings)
+        return self._split(token_ops.clean_text(strings, self.normalization, self.lowercase))
 
     def tokenize(self, strings, max_length=None, add_bos=False, add_eos=False):
         """Turn a batch of strings into padded token ids.
@@ -225,18 +218,9 @@ class Tokenizer(tf.Module):
         n_special = int(bool(add_bos)) + int(bool(add_eos))
         max_length = check_int("max_length", max_length, max(1, n_special),
                                allow_none=True, note="room for BOS/EOS when added")
-        strings = _as_string_vector(strings)  # (B,)
+        strings = token_ops.as_string_vector(strings)  # (B,)
         ids = self._token_to_id.lookup(self._pieces(strings))  # (B, None)
-        if max_length is not None:
-            ids = ids[:, : max_length - n_special]
-        batch_size = ids.nrows()
-        if add_bos:
-            bos = tf.RaggedTensor.from_tensor(tf.fill([batch_size, 1], BOS))
-            ids = tf.concat([bos, ids], axis=1)
-        if add_eos:
-            eos = tf.RaggedTensor.from_tensor(tf.fill([batch_size, 1], EOS))
-            ids = tf.concat([ids, eos], axis=1)
-        return ids.to_tensor(default_value=PAD)  # (B, S)
+        return token_ops.frame_ids(ids, max_length, add_bos, add_eos)  # (B, S)
 
     def detokenize(self, ids, lengths=None):
         """Turn token ids back into strings.
@@ -253,49 +237,7 @@ class Tokenizer(tf.Module):
             string tensor [B]: the tokens joined with `separator` ("" for
             characters, " " for symbols).
         """
-        if isinstance(ids, tf.RaggedTensor):
-            ids = ids.to_tensor(default_value=PAD)
-        ids = tf.convert_to_tensor(ids)
-        if not ids.dtype.is_integer:
-            raise TypeError(
-                "Invalid dtype for argument `ids`. Expected integer token ids "
-                f"(int32 or int64). Received: ids.dtype={ids.dtype.name}"
-            )
-        if ids.shape.rank is not None and ids.shape.rank != 2:
-            raise ValueError(
-                "Invalid shape for argument `ids`. Expected a rank-2 tensor "
-                f"[B, T]. Received: ids.shape={ids.shape}"
-            )
-        ids = tf.cast(ids, tf.int64)  # (B, T)
-        before_eos = tf.cumsum(tf.cast(ids == EOS, tf.int32), axis=1) == 0
-        keep = before_eos & (ids != PAD) & (ids != BOS)  # (B, T)
-        if lengths is not None:
-            lengths = tf.cast(tf.convert_to_tensor(lengths), tf.int32)  # (B,)
-            keep &= tf.sequence_mask(lengths, tf.shape(ids)[1])
+        ids = token_ops.id_matrix(ids)  # (B, T) int64
         tokens = self._id_to_token.lookup(ids)  # (B, T)
-        tokens = tf.ragged.boolean_mask(tokens, keep)  # (B, None)
+        tokens = tf.ragged.boolean_mask(tokens, token_ops.readable(ids, lengths))
         return tf.strings.reduce_join(tokens, axis=1, separator=self.separator)
-
-
-def _as_string_vector(strings):
-    """Convert `strings` to a string tensor [B], with a clear error if not."""
-    if isinstance(strings, (str, bytes)):
-        raise ValueError(
-            "Invalid value for argument `strings`. Expected a batch of "
-            "strings (a list or a rank-1 tensor), not a single string. "
-            f"Received: strings={strings!r:.80}"
-        )
-    if isinstance(strings, (list, tuple)) and not strings:
-        return tf.zeros([0], tf.string)
-    strings = tf.convert_to_tensor(strings)
-    if strings.dtype != tf.string:
-        raise TypeError(
-            "Invalid dtype for argument `strings`. Expected tf.string. "
-            f"Received: strings.dtype={strings.dtype.name}"
-        )
-    if strings.shape.rank is not None and strings.shape.rank != 1:
-        raise ValueError(
-            "Invalid shape for argument `strings`. Expected a rank-1 tensor "
-            f"[B]. Received: strings.shape={strings.shape}"
-        )
-    return strings

@@ -7,6 +7,7 @@ from tensorflow_text.tools.wordpiece_vocab import bert_vocab_from_dataset
 
 from keras_seq.arguments import check_int
 from keras_seq.constants import SPECIAL_TOKENS
+from keras_seq.text import token_ops
 from keras_seq.text.tokenizer import Tokenizer
 
 _SUFFIX = "##"  # Marks a piece that continues a word.
@@ -128,7 +129,7 @@ class WordPieceTokenizer(Tokenizer):
         corpus = tf.data.Dataset.from_tensor_slices(
             tf.constant(list(texts), tf.string)
         ).batch(_CORPUS_BATCH).map(
-            lambda strings: _prepare(strings, normalization, lowercase)
+            lambda strings: token_ops.clean_text(strings, normalization, lowercase)
         )
         tokens = bert_vocab_from_dataset.bert_vocab_from_dataset(
             corpus,
@@ -140,12 +141,3 @@ class WordPieceTokenizer(Tokenizer):
         tokens = [token for token in tokens if token != _SUFFIX]
         return cls(tokens[:max_size], **kwargs)
 
-
-def _prepare(strings, normalization, lowercase):
-    """Repair, normalise and lower-case strings [B] as `tokenize` does."""
-    strings = tf.strings.unicode_transcode(strings, "UTF-8", "UTF-8", errors="replace")
-    if normalization is not None:
-        strings = tf_text.normalize_utf8(strings, normalization)
-    if lowercase:
-        strings = tf.strings.lower(strings, encoding="utf-8")
-    return strings
