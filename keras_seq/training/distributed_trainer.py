@@ -16,16 +16,14 @@ import numpy as np
 import tensorflow as tf
 
 from keras_seq.arguments import check_int, check_number, invalid, is_int
-from keras_seq.constants import PAD
 from keras_seq.data.pipelines import set_epoch
-from keras_seq.metrics.masked_sparse_cross_entropy import token_cross_entropy
 from keras_seq.training.backup_file import read_backup, write_backup
 from keras_seq.training.global_batch import split_global_batch
 from keras_seq.training.non_finite_loss_error import NonFiniteLossError
+from keras_seq.training.replica_steps import ReplicaSteps
 from keras_seq.training.terminate_on_non_finite import non_finite_message
 
 BACKUP_FILE = "latest.npz"
-SUM = tf.distribute.ReduceOp.SUM
 
 
 class DistributedTrainer:
@@ -129,77 +127,8 @@ class DistributedTrainer:
                 optimizer.build(model.trainable_variables)
         self.replicas = self.strategy.num_replicas_in_sync
         self.is_chief = self.is_chief_of(self.strategy)
-        self._train_step = tf.function(self._distributed_train_step,
-                                       reduce_retracing=True)
-        self._eval_step = tf.function(self._distributed_eval_step,
-                                      reduce_retracing=True)
-        self._broadcast = tf.function(self._distributed_broadcast)
-
-    # -- steps ------------------------------------------------------------
-    def _replica_sums(self, targets, logits):
-        mask = tf.cast(tf.not_equal(targets, PAD), tf.float32)
-        losses = token_cross_entropy(targets, logits, self.label_smoothing)
-        predicted = tf.argmax(logits, axis=-1, output_type=tf.int32)
-        correct = tf.cast(tf.equal(predicted, tf.cast(targets, tf.int32)), tf.float32)
-        return tf.reduce_sum(losses * mask), tf.reduce_sum(correct * mask), mask
-
-    def _replica_train_step(self, inputs, targets, stop_vote):
-        context = tf.distribute.get_replica_context()
-        tokens = context.all_reduce(
-            SUM, tf.reduce_sum(tf.cast(tf.not_equal(targets, PAD), tf.float32)))
-        variables = self.model.trainable_variables
-        with tf.GradientTape() as tape:
-            logits = self.model(inputs, training=True)
-            loss_sum, correct, _ = self._replica_sums(targets, logits)
-            loss = loss_sum / tf.maximum(tokens, 1.0)
-        grads = tape.gradient(loss, variables)
-        grads = [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
-                 for g, v in zip(grads, variables)]
-        grads = context.all_reduce(SUM, grads)
-        if self.clipnorm:
-            grads = [tf.clip_by_norm(g, self.clipnorm) for g in grads]
-        # The optimizer sums across replicas again: hand it 1/replicas each.
-        grads = [g / float(self.replicas) for g in grads]
-        self.optimizer.apply(grads, variables)
-        # tf.identity: the same tensor object on every replica would be
-        # merged into one value, not a per-replica one, by all_reduce.
-        loss_sum, correct, votes = context.all_reduce(
-            SUM, [loss_sum, correct, tf.identity(stop_vote)])
-        return loss_sum, correct, tokens, votes
-
-    def _distributed_train_step(self, batch, stop_vote):
-        sums = self.strategy.run(self._replica_train_step, args=(*batch, stop_vote))
-        return [self.strategy.experimental_local_results(s)[0] for s in sums]
-
-    def _replica_eval_step(self, inputs, targets):
-        context = tf.distribute.get_replica_context()
-        logits = self.model(inputs, training=False)
-        loss_sum, correct, mask = self._replica_sums(targets, logits)
-        return context.all_reduce(SUM, [loss_sum, correct, tf.reduce_sum(mask)])
-
-    def _distributed_eval_step(self, batch):
-        sums = self.strategy.run(self._replica_eval_step, args=tuple(batch))
-        return [self.strategy.experimental_local_results(s)[0] for s in sums]
-
-    def _replica_broadcast(self, position):
-        context = tf.distribute.get_replica_context()
-        first = tf.equal(context.replica_id_in_sync_group, 0)
-        values = [v.read_value() for v in self._state_variables()] + [position]
-        # One all-reduce per tensor: a batched one would concatenate dtypes.
-        return [context.all_reduce(SUM, tf.where(first, x, tf.zeros_like(x)))
-                for x in values]
-
-    def _distributed_broadcast(self, position):
-        """Give every replica replica 0's variables and `position`."""
-        results = self.strategy.run(self._replica_broadcast, args=(position,))
-        results = [self.strategy.experimental_local_results(r)[0] for r in results]
-        for v, value in zip(self._state_variables(), results):
-            v.assign(value)
-        return results[-1]
-
-    def _state_variables(self):
-        return [v.value for v in self.model.variables] + \
-               [v.value for v in self.optimizer.variables]
+        self.steps = ReplicaSteps(model, optimizer, self.strategy, clipnorm,
+                                  self.label_smoothing)
 
     # -- data -------------------------------------------------------------
     def _split(self, inputs, targets):
@@ -211,14 +140,14 @@ class DistributedTrainer:
 
     def _write_backup(self, epoch, step):
         if self.is_chief and self.backup_dir:
-            write_backup(self._backup_path(), self._state_variables(), epoch, step)
+            write_backup(self._backup_path(), self.steps.state_variables(), epoch, step)
 
     def _read_backup(self):
         """The chief's (epoch, step) from its backup, restoring variables."""
         path = self._backup_path()
         if not self.is_chief or not path or not os.path.exists(path):
             return 0, 0
-        return read_backup(path, self._state_variables())
+        return read_backup(path, self.steps.state_variables())
 
     # -- loop -------------------------------------------------------------
     def fit(self, train, validation=None, epochs=1, initial_epoch=0,
@@ -242,7 +171,7 @@ class DistributedTrainer:
         epoch, skip = self._read_backup()
         if (epoch, skip) < (initial_epoch, 0):
             epoch, skip = initial_epoch, 0
-        position = self._broadcast(tf.constant([epoch, skip], tf.int64))
+        position = self.steps.broadcast(tf.constant([epoch, skip], tf.int64))
         epoch, skip = (int(x) for x in position.numpy())
         if self.is_chief and (epoch, skip) != (0, 0) and epoch < epochs and self.verbose:
             self._print(f"resuming at epoch {epoch + 1}, step {skip + 1}")
@@ -261,7 +190,7 @@ class DistributedTrainer:
                     continue
                 vote = tf.constant(
                     float(deadline is not None and time.monotonic() > deadline))
-                loss_sum, correct, tokens, votes = self._train_step(
+                loss_sum, correct, tokens, votes = self.steps.train(
                     self._split(inputs, targets), vote)
                 totals += [float(loss_sum), float(correct), float(tokens)]
                 if not math.isfinite(float(loss_sum)):
@@ -300,7 +229,7 @@ class DistributedTrainer:
         """Token-mean loss and token accuracy over `dataset` (all workers)."""
         totals = np.zeros(3)
         for inputs, targets in dataset:
-            totals += [float(x) for x in self._eval_step(self._split(inputs, targets))]
+            totals += [float(x) for x in self.steps.evaluate(self._split(inputs, targets))]
         tokens = max(totals[2], 1.0)
         return {f"{prefix}loss": totals[0] / tokens,
                 f"{prefix}token_accuracy": totals[1] / tokens}

@@ -59,7 +59,7 @@ def test_interrupted_run_resumes_mid_epoch_to_the_same_weights(copy_task, tmp_pa
     model, optimizer = build()
     trainer = DistributedTrainer(model, optimizer, backup_dir=backup,
                                  backup_every=2, verbose=False)
-    step, calls = trainer._train_step, []
+    step, calls = trainer.steps.train, []
 
     def dies_at_step_8(*args):  # epoch 2, step 3: last backup at epoch 2 step 2
         calls.append(1)
@@ -67,7 +67,7 @@ def test_interrupted_run_resumes_mid_epoch_to_the_same_weights(copy_task, tmp_pa
             raise KeyboardInterrupt
         return step(*args)
 
-    trainer._train_step = dies_at_step_8
+    trainer.steps.train = dies_at_step_8
     with pytest.raises(KeyboardInterrupt):
         trainer.fit(data, epochs=2)
     with np.load(os.path.join(backup, "latest.npz")) as saved:
@@ -77,8 +77,8 @@ def test_interrupted_run_resumes_mid_epoch_to_the_same_weights(copy_task, tmp_pa
     trainer = DistributedTrainer(model, optimizer, backup_dir=backup,
                                  backup_every=2, verbose=False)
     steps = []
-    step2 = trainer._train_step
-    trainer._train_step = lambda *a: steps.append(1) or step2(*a)
+    step2 = trainer.steps.train
+    trainer.steps.train = lambda *a: steps.append(1) or step2(*a)
     history = trainer.fit(data, epochs=2)
     assert len(steps) == 3 and len(history["loss"]) == 1  # steps 3-5 of epoch 2
     assert max_difference(model.get_weights(), uninterrupted) < 1e-6
