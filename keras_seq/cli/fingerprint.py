@@ -5,19 +5,11 @@ else; resume, evaluate, predict and export recompute them and refuse a run
 whose data or vocabulary files changed, naming what changed.
 """
 
-import hashlib
-import json
-
 from keras_seq.cli.errors import CLIError
-from keras_seq.text.vocabulary import vocabulary_fingerprint
+from keras_seq.text.vocabulary import json_fingerprint, vocabulary_fingerprint
 
 SPLITS = ("train", "validation", "test")
 SIDES = ("source", "target")
-
-
-def _digest(value):
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def of_vocabulary(tokenizer):
@@ -28,18 +20,12 @@ def of_vocabulary(tokenizer):
 def of_task(task):
     """`{"data": {split: fp}, "vocabulary": {side: fp}}` of a loaded task."""
     return {
-        "data": {split: _digest([task.sources.get(split, []),
+        "data": {split: json_fingerprint([task.sources.get(split, []),
                                  task.references.get(split, [])])
                  for split in SPLITS},
         "vocabulary": {side: of_vocabulary(getattr(task, f"{side}_tokenizer"))
                        for side in SIDES},
     }
-
-
-def of_tokenizers(source_tokenizer, target_tokenizer):
-    """The vocabulary part of a fingerprint (no data), for exports."""
-    return {"data": {}, "vocabulary": {"source": of_vocabulary(source_tokenizer),
-                                       "target": of_vocabulary(target_tokenizer)}}
 
 
 def check_task(config, task, run):

@@ -207,8 +207,13 @@ def write_vocabulary_file(path, tokens):
         raise
 
 
+def json_fingerprint(value):
+    """`"sha256:..."` of a JSON-serialisable value (compact, UTF-8)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def vocabulary_fingerprint(tokens):
     """`"sha256:..."` of a vocabulary's tokens in id order: equal exactly
     when the tokens and their order are."""
-    text = json.dumps(list(tokens), ensure_ascii=False, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return json_fingerprint(list(tokens))

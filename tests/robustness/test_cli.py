@@ -26,7 +26,8 @@ def paths(model, tokenizer, hostile, tmp_path_factory):
         "kind": "keras_seq run", "task": "reverse",
         "max_length": hostile.MAX_SOURCE_LENGTH,
         "tokenizers": rd.save_tokenizers(run, tokenizer, tokenizer),
-        "fingerprint": fingerprint.of_tokenizers(tokenizer, tokenizer),
+        "fingerprint": {"data": {}, "vocabulary": {
+            side: fingerprint.of_vocabulary(tokenizer) for side in ("source", "target")}},
     })
     rd.save_model(model, run)
     saved, lite = str(root / "saved" / "1"), str(root / "reverse.tflite")
