@@ -19,7 +19,8 @@ show that the key/value cache keeps each step's cost flat.
     python benchmarks/decode_latency.py --quick            # smoke run
     python benchmarks/decode_latency.py --write docs/benchmarks.md
 
-Exports go to a temporary directory, never into the repository.
+Exports go to a temporary directory, never into the repository. The tables
+are formatted by `decode_latency_report.py` (no TensorFlow; tested alone).
 """
 
 import argparse
@@ -33,6 +34,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # decode_latency_report
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -41,6 +43,8 @@ from ai_edge_litert.interpreter import Interpreter  # noqa: E402
 
 import keras_seq  # noqa: E402
 from keras_seq.constants import BOS, EOS  # noqa: E402
+
+from decode_latency_report import report, results_markdown, write_report  # noqa: E402
 
 VOCAB = 30  # ids 4..29 are symbols
 MIN_LENGTH, MAX_LENGTH = 5, 20  # source lengths
@@ -223,96 +227,6 @@ def cache_table(source, repeats):
     return rows
 
 
-def marginal(cache_rows, column):
-    """ms per extra token between successive output lengths."""
-    return [
-        (b[column] - a[column]) / (b[0] - a[0])
-        for a, b in zip(cache_rows, cache_rows[1:])
-    ]
-
-
-def results_markdown(rows):
-    lines = [
-        "| family | method | runtime | batch 1 sent/s | vs generate | agree "
-        "| batch 32 sent/s | vs generate | agree |",
-        "|---|---|---|--:|--:|--:|--:|--:|--:|",
-    ]
-    for family, method, runtime, by_batch in rows:
-        cells = []
-        for batch_size in BATCH_SIZES:
-            speed, ratio, agree = by_batch[batch_size]
-            cells += [f"{speed:.1f}", f"{ratio:.2f}x", f"{agree:.0%}"]
-        lines.append(f"| {family} | {method} | {runtime} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def goals_markdown(rows, cache_rows):
-    """The two goals of the benchmark, checked against the measurements."""
-    speed = {(f, m, r): b for f, m, r, b in rows}
-    lines = [
-        "| family | method | LiteRT float / SavedModel, batch 1 "
-        "| LiteRT dynamic / SavedModel, batch 1 |",
-        "|---|---|--:|--:|",
-    ]
-    ratios = []
-    for family, method, runtime, _ in rows:
-        if runtime != "generate":
-            continue
-        saved = speed[(family, method, "savedmodel")][1][0]
-        pair = [speed[(family, method, r)][1][0] / saved for r in RUNTIMES[2:]]
-        ratios += pair
-        lines.append(f"| {family} | {method} | {pair[0]:.1f}x | {pair[1]:.1f}x |")
-    met = "met" if min(ratios) >= 2 else "NOT met"
-    lines.append(
-        f"\nGoal 1, LiteRT at batch 1 at least 2x the SavedModel on CPU: **{met}** "
-        f"(lowest ratio {min(ratios):.1f}x, highest {max(ratios):.1f}x)."
-    )
-    if cache_rows:
-        lines.append("\n" + flatness_sentence(cache_rows))
-    return "\n".join(lines)
-
-
-def flatness_sentence(cache_rows):
-    """Does the time per token grow from the second-shortest to the longest output?
-
-    The shortest output is left out: the encoder's fixed cost dominates it.
-    """
-    parts, verdicts = [], []
-    (short, *short_times), (long, *long_times) = cache_rows[1], cache_rows[-1]
-    for batch_size, a, b in zip(BATCH_SIZES, short_times, long_times):
-        ratio = (b / long) / (a / short)
-        verdicts.append(ratio <= 1.5)
-        parts.append(
-            f"batch {batch_size}: {a / short:.2f} ms/token at {short} tokens, "
-            f"{b / long:.2f} at {long}, ratio {ratio:.2f}"
-        )
-    met = "met" if all(verdicts) else "NOT met"
-    return (
-        "Goal 2, the Transformer's time per generated token flat in the output "
-        f"length: **{met}** (criterion: ms/token at {long} tokens at most 1.5x that "
-        f"at {short}; decoding without a cache, which reruns the decoder over the "
-        "whole prefix at every step, would grow with the length; "
-        + "; ".join(parts)
-        + ")."
-    )
-
-
-def cache_markdown(cache_rows):
-    lines = [
-        "| output tokens | batch 1 ms | ms/token | marginal ms/token "
-        "| batch 32 ms | ms/token | marginal ms/token |",
-        "|--:|--:|--:|--:|--:|--:|--:|",
-    ]
-    slopes = [[None] + marginal(cache_rows, c) for c in range(1, len(BATCH_SIZES) + 1)]
-    for i, (length, *times) in enumerate(cache_rows):
-        cells = []
-        for t, column in zip(times, slopes):
-            extra = "" if column[i] is None else f"{column[i]:.2f}"
-            cells += [f"{t:.1f}", f"{t / length:.2f}", extra]
-        lines.append(f"| {length} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
 def machine_markdown(threads):
     def first(path, key):
         with open(path) as f:
@@ -331,55 +245,6 @@ def machine_markdown(threads):
             f"- Command: `python {' '.join(sys.argv)}`",
         ]
     )
-
-
-def report(n, machine, quality_lines, rows, cache_rows, minutes):
-    sections = [
-        "# Decode latency",
-        "Written by `benchmarks/decode_latency.py` (rerun it to refresh; a `## Notes` "
-        f"section at the end is kept). {n} reverse-task sources of {MIN_LENGTH}-"
-        f"{MAX_LENGTH} symbols (vocabulary {VOCAB}), the same sources for every "
-        "runtime: batch 1 feeds each source at its own length, batch 32 pads "
-        "consecutive sources to the longest of the batch. Beam search uses 4 beams; "
-        "`max_length` is the default (`2 * S + 10`). `agree` is the share of sources "
-        "whose output ids equal `generate`'s at the same batch size. Times exclude "
-        "export and one warm-up call and include moving arrays in and out; the "
-        "runtimes take turns batch by batch so that load from other processes "
-        "hits them alike. TensorFlow uses its default thread pools, LiteRT its "
-        "default interpreter (XNNPACK, one thread unless `--threads`). "
-        f"Whole run: {minutes:.1f} minutes; load average at the end "
-        f"{os.getloadavg()[0]:.1f}.",
-        "## Machine",
-        machine,
-        "## Models (trained briefly so that outputs have realistic lengths)",
-        "\n".join(quality_lines),
-        "## Sentences per second",
-        results_markdown(rows),
-        "## Goals",
-        goals_markdown(rows, cache_rows),
-    ]
-    if cache_rows:
-        sections += [
-            "## Transformer time per generated token",
-            "An untrained Transformer of the same size (a 64-position cache; the "
-            "task's longest target is 21 tokens) with EOS suppressed, so every "
-            "output has exactly the given length; greedy `generate`, the best of "
-            "7 calls (2 with `--quick`). The marginal cost is the extra time per "
-            "extra token from the row above.",
-            cache_markdown(cache_rows),
-        ]
-    return "\n\n".join(sections) + "\n"
-
-
-def write_report(path, text):
-    """Write `text` to `path`, keeping a hand-written `## Notes` section."""
-    if os.path.exists(path):
-        with open(path) as f:
-            old = f.read()
-        if "\n## Notes" in old:
-            text += old[old.index("\n## Notes") :]
-    with open(path, "w") as f:
-        f.write(text)
 
 
 def main(argv=None):
@@ -421,7 +286,7 @@ def main(argv=None):
             )
             print(quality_lines[-1], flush=True)
             rows += bench_family(name, model, source, lengths, workdir, args.threads)
-            print(results_markdown(rows[-2 * len(RUNTIMES) :]), flush=True)
+            print(results_markdown(rows[-2 * len(RUNTIMES) :], BATCH_SIZES), flush=True)
 
     # 2. The Transformer's cost per token at fixed output lengths.
     cache_rows = []
@@ -430,7 +295,9 @@ def main(argv=None):
 
     # 3. The report.
     minutes = (time.perf_counter() - started) / 60
-    text = report(n, machine, quality_lines, rows, cache_rows, minutes)
+    text = report(n, machine, quality_lines, rows, cache_rows, minutes,
+                  load=os.getloadavg()[0], lengths=(MIN_LENGTH, MAX_LENGTH),
+                  vocab=VOCAB, batch_sizes=BATCH_SIZES, litert=RUNTIMES[2:])
     print("\n" + text)
     if args.write:
         write_report(args.write, text)
