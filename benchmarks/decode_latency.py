@@ -124,7 +124,8 @@ def train(name, epochs):
 
 def runners(model, method, workdir, threads):
     """One callable per runtime: int32 (B, S) array -> (ids, lengths) arrays."""
-    options = dict(method=method, beam_size=BEAM_SIZE)
+    strategy = keras_seq.decoding.Beam(size=BEAM_SIZE) if method == "beam" else "greedy"
+    options = dict(strategy=strategy)
     saved_path = os.path.join(workdir, f"saved_{method}")
     keras_seq.export.export_saved_model(model, saved_path, **options)
     signature = tf.saved_model.load(saved_path).signatures["generate_ids"]
@@ -191,7 +192,7 @@ def bench_family(name, model, source, lengths, workdir, threads):
 
 def quality(model, source, lengths):
     """Exact-match rate, mean length error and mean length of greedy output."""
-    out = model.generate(source, method="greedy")
+    out = model.generate(source)
     ids, got = out["ids"].numpy(), out["lengths"].numpy()
     exact = np.mean(
         [

@@ -174,12 +174,12 @@ else:
 
 # 4. Decode the test words and score them like the literature.
 test_words = sorted(test)[: args.limit_test]
-search = ({"beam_size": args.beam_size, "length_penalty": args.length_penalty}
-          if args.method == "beam" else {})
+strategy = (keras_seq.decoding.Beam(size=args.beam_size, length_penalty=args.length_penalty)
+            if args.method == "beam" else keras_seq.decoding.Greedy())
 outputs = []
 for i in range(0, len(test_words), 500):
     ids = chars.tokenize(test_words[i : i + 500])
-    out = model.generate(ids, method=args.method, max_length=40, **search)
+    out = model.generate(ids, strategy=strategy, max_length=40)
     outputs += [t.decode() for t in phones.detokenize(out["ids"], out["lengths"]).numpy()]
 references = [test[w] for w in test_words]
 wer = keras_seq.metrics.word_error_rate(outputs, references)

@@ -73,8 +73,8 @@ if keep_best.weights is not None:
 minutes = (time.time() - start) / 60
 
 
-def pronounce(words, method="greedy"):
-    out = model.generate(chars.tokenize(words), method=method, max_length=40)
+def pronounce(words, strategy="greedy"):
+    out = model.generate(chars.tokenize(words), strategy=strategy, max_length=40)
     return [t.decode() for t in phones.detokenize(out["ids"], out["lengths"]).numpy()]
 
 

@@ -71,7 +71,7 @@ print(f"trained in {time.time() - start:.0f} s")
 
 # 5. Decode held-out strings in one TF graph: greedy and beam search.
 greedy = model.generate(encoder_ids[held_out])
-beam = model.generate(encoder_ids[held_out], method="beam", beam_size=4)
+beam = model.generate(encoder_ids[held_out], strategy=keras_seq.decoding.Beam(size=4))
 greedy_text = tokenizer.detokenize(greedy["ids"], greedy["lengths"]).numpy()
 beam_text = tokenizer.detokenize(beam["ids"], beam["lengths"]).numpy()
 print(f"\n{'source':>12}  {'expected':>12}  {'greedy':>12}  {'beam-4':>12}")

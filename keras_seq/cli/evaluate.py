@@ -14,9 +14,7 @@ def add_parser(subparsers):
     p = subparsers.add_parser("evaluate", help="score a trained run on a split")
     p.add_argument("run_dir")
     p.add_argument("--split", default="test", choices=("train", "validation", "test"))
-    p.add_argument("--method", default="greedy", choices=("greedy", "beam"))
-    p.add_argument("--beam-size", type=options.integer(1, 1024), default=4,
-                   help="beams for --method beam, 1 to 1024 (default 4)")
+    options.add_strategy_options(p)
     p.add_argument("--by-length", action="store_true",
                    help="also break scores down by source length, with a PNG plot")
     p.set_defaults(run=run)
@@ -48,6 +46,7 @@ def run(args):
     from keras_seq import metrics, viz
     from keras_seq.data import load_task
 
+    strategy = options.strategy(args)
     config, model, source_tokenizer, target_tokenizer = rd.load_run(args.run_dir)
     where = os.path.join(args.run_dir, rd.CONFIG)
     name = rd.field(config, "task", where)
@@ -61,7 +60,7 @@ def run(args):
     if not sources:
         raise CLIError(f"the {args.split} split of this run is empty")
     predictions, _ = decode_texts(model, source_tokenizer, target_tokenizer, sources,
-                                  method=args.method, beam_size=args.beam_size)
+                                  strategy=strategy)
     results, rows = score(config, sources, predictions, references, args.by_length)
     results.update(split=args.split, method=args.method)
     print(metrics.format_table([{"metric": k, "value": v} for k, v in results.items()]))

@@ -9,9 +9,7 @@ def add_parser(subparsers):
     p = subparsers.add_parser("export", help="export a run for serving")
     p.add_argument("run_dir")
     p.add_argument("--format", required=True, choices=("savedmodel", "tflite"))
-    p.add_argument("--method", default="greedy", choices=("greedy", "beam"))
-    p.add_argument("--beam-size", type=options.integer(1, 1024), default=4,
-                   help="beams for --method beam, 1 to 1024 (default 4)")
+    options.add_strategy_options(p)
     p.add_argument("--quantization", choices=("dynamic", "float16", "int8"))
     p.add_argument("--overwrite", action="store_true",
                    help="replace --out if it is an export of the same kind "
@@ -28,14 +26,15 @@ def run(args):
     from keras_seq.export.tflite import check_target
     from keras_seq.export.tflite_sidecars import check_sidecars_free
 
+    strategy = options.strategy(args)
     config, model, source_tokenizer, target_tokenizer = rd.load_run(args.run_dir)
     if args.format == "savedmodel":
         if args.quantization:
             raise CLIError("--quantization applies to --format tflite only")
         try:
             export_saved_model(model, args.out, source_tokenizer=source_tokenizer,
-                               target_tokenizer=target_tokenizer, method=args.method,
-                               beam_size=args.beam_size, overwrite=args.overwrite,
+                               target_tokenizer=target_tokenizer,
+                               strategy=strategy, overwrite=args.overwrite,
                                max_source_length=config.get("max_length"))
         except FileExistsError as e:
             raise CLIError(str(e)) from None
@@ -53,7 +52,7 @@ def run(args):
         representative = source_tokenizer.tokenize(
             config.get("calibration_sources") or ["a"]).numpy()
     try:
-        export_tflite(model, args.out, method=args.method, beam_size=args.beam_size,
+        export_tflite(model, args.out, strategy=strategy,
                       quantization=args.quantization, representative_data=representative,
                       max_source_length=config.get("max_length"),
                       overwrite=args.overwrite, source_tokenizer=source_tokenizer,

@@ -70,3 +70,42 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def add_strategy_options(parser):
+    """`--method`, `--beam-size`, `--length-penalty`: one decoding strategy."""
+    beam = _beam_defaults()
+    parser.add_argument("--method", default="greedy", choices=("greedy", "beam"))
+    parser.add_argument("--beam-size", type=integer(1, 1024), default=None,
+                        help=f"beams for --method beam, 1 to 1024 (default {beam['size']})")
+    parser.add_argument("--length-penalty", type=real(minimum=0), default=None,
+                        help="GNMT length penalty alpha for --method beam, >= 0 "
+                             f"(default {beam['length_penalty']})")
+
+
+def strategy(args):
+    """The `keras_seq.decoding` strategy that `add_strategy_options` asked for.
+
+    Options left out take the strategy's own defaults; a beam option with
+    `--method greedy` is refused in one line rather than ignored.
+    """
+    from keras_seq import decoding
+    from keras_seq.cli.errors import CLIError
+
+    settings = {"size": args.beam_size, "length_penalty": args.length_penalty}
+    settings = {k: v for k, v in settings.items() if v is not None}
+    if args.method == "beam":
+        return decoding.Beam(**settings)
+    if settings:
+        raise CLIError("--beam-size and --length-penalty apply to --method beam "
+                       f"(received --method {args.method})")
+    return decoding.Greedy()
+
+
+def _beam_defaults():
+    import inspect
+
+    from keras_seq import decoding
+
+    return {name: p.default for name, p in
+            inspect.signature(decoding.Beam).parameters.items()}

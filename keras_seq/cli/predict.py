@@ -22,9 +22,7 @@ def add_parser(subparsers):
                                 "or a .tflite file")
     p.add_argument("inputs", nargs="*")
     p.add_argument("--file", help="read one input per line from this file")
-    p.add_argument("--method", default="greedy", choices=("greedy", "beam"))
-    p.add_argument("--beam-size", type=options.integer(1, 1024), default=4,
-                   help="beams for --method beam, 1 to 1024 (default 4)")
+    options.add_strategy_options(p)
     p.add_argument("--attention-plot", help="PNG of the first input's alignment "
                                             "(run directories only)")
     p.add_argument("--trust-graph", action="store_true",
@@ -234,10 +232,16 @@ def plot_first_alignment(model, source_tokenizer, target_tokenizer, text, output
 
 
 def run(args):
+    strategy = options.strategy(args)
     texts = read_inputs(args)
     path = args.path
     if args.attention_plot and not os.path.isfile(os.path.join(path, rd.CONFIG)):
         raise CLIError("--attention-plot needs a run directory")
+    exported = (path.endswith(".tflite") and os.path.isfile(path)) or os.path.isfile(
+        os.path.join(path, "saved_model.pb"))
+    if exported and args.method != "greedy":
+        raise CLIError("--method applies to run directories: an export decodes with the "
+                       "strategy it was exported with (keras-seq export --method)")
     model = None
     if path.endswith(".tflite") and os.path.isfile(path):
         decode = _TFLiteRunner(path)
@@ -251,7 +255,7 @@ def run(args):
         def decode(chunk):
             # Sources are cut to the run's positions, as `keras-seq export` does.
             return decode_texts(model, source_tokenizer, target_tokenizer, chunk,
-                                method=args.method, beam_size=args.beam_size,
+                                strategy=strategy,
                                 max_source_length=config.get("max_length"))
     first = None
     for chunk in chunks(texts):

@@ -9,16 +9,14 @@ from keras_seq.decoding import _single_path
 
 
 def check_sample_arguments(temperature, top_k, top_p, seed):
-    """Raise one `ValueError` naming the first bad argument of `sample`.
-
-    Plain Python checks, so callers (`Seq2Seq.generate`) can run them before
-    tracing.
-    """
-    check_number("temperature", temperature, above=0)
-    check_int("top_k", top_k, 0, note="0 disables top-k")
-    check_number("top_p", top_p, above=0, maximum=1, note="1 disables nucleus filtering")
+    """The arguments of `sample` as Python numbers; one `ValueError` naming
+    the first bad one (plain Python checks, run before any tracing)."""
+    temperature = check_number("temperature", temperature, above=0)
+    top_k = check_int("top_k", top_k, 0, note="0 disables top-k")
+    top_p = check_number("top_p", top_p, above=0, maximum=1, note="1 disables nucleus filtering")
     if seed is not None and not is_int(seed):
         raise invalid("seed", "an integer or None", seed)
+    return temperature, top_k, top_p, None if seed is None else int(seed)
 
 
 def _filter_top_k(logits, top_k):
@@ -112,7 +110,7 @@ def sample(
         - [Holtzman et al., 2020](https://arxiv.org/abs/1904.09751)
           (nucleus sampling).
     """
-    check_sample_arguments(temperature, top_k, top_p, seed)
+    temperature, top_k, top_p, seed = check_sample_arguments(temperature, top_k, top_p, seed)
 
     def choose(logits, t):
         # Shifted so the best logit is 0 and the others negative: any

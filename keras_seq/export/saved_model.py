@@ -19,9 +19,7 @@ def export_saved_model(
     path,
     source_tokenizer=None,
     target_tokenizer=None,
-    method="greedy",
-    beam_size=4,
-    length_penalty=0.0,
+    strategy="greedy",
     max_length=None,
     max_source_length=None,
     overwrite=False,
@@ -65,9 +63,9 @@ def export_saved_model(
         path: str. The version directory, `saved_models/<name>/<version>`.
         source_tokenizer: optional `keras_seq.text` tokenizer of sources.
         target_tokenizer: optional tokenizer of targets (both or neither).
-        method: str. `"greedy"` or `"beam"`. Defaults to `"greedy"`.
-        beam_size: int. Defaults to `4`.
-        length_penalty: float. GNMT alpha for beam. Defaults to `0.0`.
+        strategy: the search the graph runs: `keras_seq.decoding.Greedy()`
+            or `Beam(size=..., length_penalty=...)` (one hypothesis per
+            source), or its name. Defaults to `"greedy"`.
         max_length: int or None. Most generated tokens, EOS included.
             `None` uses `2 * S + 10`, capped by a Transformer's cache.
         max_source_length: int or None. Longer sources are truncated.
@@ -89,7 +87,8 @@ def export_saved_model(
 
     >>> keras_seq.export.export_saved_model(
     ...     model, "saved_models/g2p/1", source_tokenizer=chars,
-    ...     target_tokenizer=phonemes, method="beam")
+    ...     target_tokenizer=phonemes,
+    ...     strategy=keras_seq.decoding.Beam(size=4))
     """
     if (source_tokenizer is None) != (target_tokenizer is None):
         raise ValueError(
@@ -100,9 +99,7 @@ def export_saved_model(
         )
     module = ServingModule(
         model,
-        method=method,
-        beam_size=beam_size,
-        length_penalty=length_penalty,
+        strategy=strategy,
         max_length=max_length,
         max_source_length=max_source_length,
         source_tokenizer=source_tokenizer,

@@ -2,7 +2,8 @@
 
 import tensorflow as tf
 
-from keras_seq.arguments import check_choice, check_int
+from keras_seq import decoding
+from keras_seq.arguments import check_int
 from keras_seq.export import signature_catalog
 from keras_seq.export.request_bounds import (
     DEFAULT_MAX_BATCH_SIZE,
@@ -20,7 +21,24 @@ from keras_seq.models.generation import (
     generate_ids,
 )
 
-EXPORT_METHODS = ("greedy", "beam")
+
+
+def check_export_strategy(strategy):
+    """The strategy an export decodes with: Greedy, or Beam returning one hypothesis."""
+    strategy = decoding.get(strategy)
+    if not isinstance(strategy, (decoding.Greedy, decoding.Beam)):
+        raise ValueError(
+            "Invalid value for argument `strategy`. An export decodes with "
+            "'greedy' or 'beam' (Greedy() or Beam(...)); sampling runs in "
+            f"Seq2Seq.generate only. Received: strategy={strategy!r}"
+        )
+    if strategy.num_return != 1:
+        raise ValueError(
+            "Invalid value for argument `strategy`. An export returns one "
+            "hypothesis per source: use Beam(num_return=1). Received: "
+            f"strategy={strategy!r}"
+        )
+    return strategy
 
 
 class ServingModule(tf.Module):
@@ -38,14 +56,13 @@ class ServingModule(tf.Module):
     size received); the TFLite converter drops assertions, so a `.tflite`
     file cuts the request to the bounds instead (see
     `keras_seq.export.request_bounds`). Decoding memory then stays within
-    a constant times `max_batch_tokens * beam_size` (plus
-    `max_batch_size * beam_size * max_length` for a fixed `max_length`).
+    a constant times `max_batch_tokens * K` (plus `max_batch_size * K *
+    max_length` for a fixed `max_length`), K the beam size (1 for greedy).
 
     Args:
         model: a built `keras_seq.models.Seq2Seq`.
-        method: `"greedy"` or `"beam"`.
-        beam_size: int, for beam.
-        length_penalty: float, GNMT alpha for beam.
+        strategy: a `keras_seq.decoding.Greedy` or `Beam` (with
+            `num_return=1`), or its name. Sampling is not exported.
         max_length: int or None. Most generated tokens (EOS included);
             `None` uses `2 * S + 10`, capped by a Transformer's cache.
         max_source_length: int or None. Longer sources are truncated; also
@@ -64,9 +81,7 @@ class ServingModule(tf.Module):
     def __init__(
         self,
         model,
-        method="greedy",
-        beam_size=4,
-        length_penalty=0.0,
+        strategy="greedy",
         max_length=None,
         max_source_length=None,
         batch_size=None,
@@ -77,8 +92,7 @@ class ServingModule(tf.Module):
         max_batch_tokens=DEFAULT_MAX_BATCH_TOKENS,
     ):
         super().__init__(name="keras_seq_serving")
-        check_choice("method", method, EXPORT_METHODS)
-        beam_size = check_int("beam_size", beam_size)
+        self.strategy = check_export_strategy(strategy)
         check_decode_length(model.decoder, max_length)
         max_source_length = check_int("max_source_length", max_source_length, allow_none=True)
         batch_size = check_int("batch_size", batch_size, allow_none=True)
@@ -93,9 +107,6 @@ class ServingModule(tf.Module):
         # (tracking the Keras wrappers leaves VAR_HANDLE/READ_VARIABLE ops).
         self.__dict__["model"] = model
         self.model_variables = [v.value for v in model.variables]
-        self.method = method
-        self.beam_size = beam_size
-        self.length_penalty = float(length_penalty)
         self.max_length = max_length
         self.max_source_length = max_source_length or getattr(
             model.encoder, "max_length", None
@@ -134,9 +145,7 @@ class ServingModule(tf.Module):
             self.model.decoder,
             ids,
             max_length,
-            method=self.method,
-            beam_size=self.beam_size,
-            length_penalty=self.length_penalty,
+            self.strategy,
         )
         return out
 

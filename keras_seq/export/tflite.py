@@ -25,9 +25,7 @@ SIGNATURES = ("generate", "encode", "decode_step")
 def export_tflite(
     model,
     path,
-    method="greedy",
-    beam_size=4,
-    length_penalty=0.0,
+    strategy="greedy",
     max_length=None,
     quantization=None,
     representative_data=None,
@@ -73,9 +71,9 @@ def export_tflite(
     Args:
         model: a `keras_seq.models.Seq2Seq`.
         path: str. The `.tflite` file to write (atomically).
-        method: str. `"greedy"` or `"beam"`. Defaults to `"greedy"`.
-        beam_size: int. Defaults to `4`.
-        length_penalty: float. GNMT alpha for beam. Defaults to `0.0`.
+        strategy: the search the graph runs: `keras_seq.decoding.Greedy()`
+            or `Beam(size=..., length_penalty=...)` (one hypothesis per
+            source), or its name. Defaults to `"greedy"`.
         max_length: int or None. Most generated tokens, EOS included.
         quantization: None, `"dynamic"` (int8 weights), `"float16"`
             (float16 weights) or `"int8"` (int8 weights and activations
@@ -104,8 +102,9 @@ def export_tflite(
 
     Example:
 
-    >>> keras_seq.export.export_tflite(model, "g2p.tflite", method="beam",
-    ...                                 quantization="dynamic")
+    >>> keras_seq.export.export_tflite(
+    ...     model, "g2p.tflite", strategy=keras_seq.decoding.Beam(size=4),
+    ...     quantization="dynamic")
     """
     check_choice("quantization", quantization, QUANTIZATIONS)
     if (source_tokenizer is None) != (target_tokenizer is None):
@@ -130,9 +129,7 @@ def export_tflite(
         tflite_sidecars.check_sidecars_free(path)
     module = ServingModule(
         model,
-        method=method,
-        beam_size=beam_size,
-        length_penalty=length_penalty,
+        strategy=strategy,
         max_length=max_length,
         max_source_length=max_source_length,
         batch_size=batch_size,

@@ -2,14 +2,11 @@
 
 import tensorflow as tf
 
-from keras_seq.arguments import check_choice, check_int
+from keras_seq import decoding
+from keras_seq.arguments import check_int
 from keras_seq.constants import PAD
-from keras_seq.decoding import beam_search, greedy_search, sample, tile_beams
-from keras_seq.decoding.beam_search import check_beam_search_arguments
-from keras_seq.decoding.sample import check_sample_arguments
+from keras_seq.decoding import tile_beams
 from keras_seq.encoders.encoder_output import EncoderOutput
-
-METHODS = ("greedy", "beam", "sample")
 
 
 def check_decode_length(decoder, max_length):
@@ -21,30 +18,6 @@ def check_decode_length(decoder, max_length):
             "Invalid value for argument `max_length`. The decoder's cache "
             f"holds {cap} positions. Received: max_length={max_length}"
         )
-
-
-def check_generate_arguments(
-    decoder, method, max_length, beam_size, num_return, length_penalty=0.0,
-    temperature=1.0, top_k=0, top_p=1.0, seed=None,
-):
-    """Validate the Python arguments of `Seq2Seq.generate`.
-
-    Runs before tracing, so a bad value (NaN included) raises one plain
-    `ValueError` naming the argument, not one wrapped in a trace.
-    """
-    check_choice("method", method, METHODS)
-    check_decode_length(decoder, max_length)
-    check_int("beam_size", beam_size)
-    check_int("num_return", num_return)
-    if num_return > 1 and method != "beam":
-        raise ValueError(
-            "Invalid value for argument `num_return`. n-best lists need "
-            f"method='beam'. Received: num_return={num_return}, method={method!r}"
-        )
-    if method == "beam":
-        check_beam_search_arguments(beam_size, length_penalty, num_return)
-    if method == "sample":
-        check_sample_arguments(temperature, top_k, top_p, seed)
 
 
 def check_source_ids(encoder, encoder_ids):
@@ -105,41 +78,35 @@ def tile_encoder_output(encoder_output, beam_size):
     )
 
 
-def generate_ids(
-    encoder,
-    decoder,
-    encoder_ids,
-    max_length,
-    method="greedy",
-    beam_size=4,
-    length_penalty=0.0,
-    num_return=1,
-    temperature=1.0,
-    top_k=0,
-    top_p=1.0,
-    seed=None,
-):
-    """Encode once, then run one decoding loop over `decoder.step`.
+def generate_ids(encoder, decoder, encoder_ids, max_length, strategy="greedy"):
+    """Encode once, then run the strategy's loop over `decoder.step`.
 
     Graph-safe: call it inside a `tf.function` (as `Seq2Seq.generate` and
     the exporters do). `max_length` may be a Python int or a scalar tensor.
     Returns the dict of `keras_seq.decoding` (`ids`, `lengths`, `scores`).
     A source with no real token (only PAD, or no column at all) gives an
     empty output: length 0, score 0.
+
+    Args:
+        encoder, decoder: the model's encoder and decoder.
+        encoder_ids: int32 `(B, S)`.
+        max_length: int or scalar int tensor. Most generated tokens.
+        strategy: a `keras_seq.decoding.Strategy` or a name `get` resolves.
     """
+    strategy = decoding.get(strategy)
     width = tf.shape(encoder_ids)[1]
     encoder_ids = tf.pad(encoder_ids, [[0, 0], [0, tf.maximum(1 - width, 0)]])
-    out = _decode(
-        encoder,
-        decoder,
-        encoder_ids,
-        max_length,
-        method=method,
-        beam_size=beam_size,
-        length_penalty=length_penalty,
-        num_return=num_return,
-        sampling=dict(temperature=temperature, top_k=top_k, top_p=top_p, seed=seed),
-    )
+    encoder_output = encoder(encoder_ids, training=False)
+    batch_size = tf.shape(encoder_ids)[0]
+    initial_state = decoder.initial_state(encoder_output)
+    if strategy.beams > 1:
+        # Every hypothesis row reads its source: B * K rows.
+        encoder_output = tile_encoder_output(encoder_output, strategy.beams)
+
+    def step_fn(ids_t, state):
+        return decoder.step(ids_t, state, encoder_output)
+
+    out = strategy.search(step_fn, initial_state, batch_size, max_length)
     return blank_empty_sources(out, encoder_ids)
 
 
@@ -156,30 +123,3 @@ def blank_empty_sources(out, encoder_ids):
         "lengths": lengths,
         "scores": scores,
     }
-
-
-def _decode(
-    encoder, decoder, encoder_ids, max_length, method, beam_size, length_penalty,
-    num_return, sampling,
-):
-    encoder_output = encoder(encoder_ids, training=False)
-    batch_size = tf.shape(encoder_ids)[0]
-    initial_state = decoder.initial_state(encoder_output)
-    if method == "beam":
-        tiled = tile_encoder_output(encoder_output, beam_size)
-        return beam_search(
-            lambda ids_t, state: decoder.step(ids_t, state, tiled),
-            initial_state,
-            batch_size,
-            max_length,
-            beam_size=beam_size,
-            length_penalty=length_penalty,
-            num_return=num_return,
-        )
-
-    def step_fn(ids_t, state):
-        return decoder.step(ids_t, state, encoder_output)
-
-    if method == "sample":
-        return sample(step_fn, initial_state, batch_size, max_length, **sampling)
-    return greedy_search(step_fn, initial_state, batch_size, max_length)

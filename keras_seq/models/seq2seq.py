@@ -3,9 +3,10 @@
 import keras
 import tensorflow as tf
 
+from keras_seq import decoding
 from keras_seq.arguments import check_ids
 from keras_seq.models.generation import (
-    check_generate_arguments,
+    check_decode_length,
     check_source_ids,
     default_max_length,
     generate_ids,
@@ -91,80 +92,55 @@ class Seq2Seq(keras.Model):
             return_attention=return_attention,
         )
 
-    def generate(
-        self,
-        encoder_ids,
-        max_length=None,
-        method="greedy",
-        beam_size=4,
-        length_penalty=0.0,
-        num_return=1,
-        temperature=1.0,
-        top_k=0,
-        top_p=1.0,
-        seed=None,
-    ):
+    def generate(self, encoder_ids, strategy="greedy", max_length=None):
         """Generate target ids for a batch of sources, in one TF graph.
 
         The encoder runs once; the decoder's `step` runs inside one
-        `tf.while_loop` (compiled with `tf.function`, traced once per set of
-        Python arguments), every row stopping at its own EOS and the loop
-        stopping when all rows have finished or after `max_length` steps.
+        `tf.while_loop` (compiled with `tf.function`, traced once per
+        strategy and `max_length`), every row stopping at its own EOS and
+        the loop stopping when all rows have finished or after `max_length`
+        steps.
 
         Args:
             encoder_ids: int `(B, S)` source ids, PAD=0.
+            strategy: a `keras_seq.decoding` strategy (`Greedy()`,
+                `Beam(size=4, length_penalty=0.0, num_return=1)`,
+                `Sample(temperature=1.0, top_k=0, top_p=1.0, seed=None)`) or
+                its name (`"greedy"`, `"beam"`, `"sample"`: its defaults).
+                Defaults to `"greedy"`.
             max_length: int or None. Most tokens to generate, EOS included.
                 `None` uses `2 * S + 10`, capped by a Transformer decoder's
                 `max_length`.
-            method: str. `"greedy"`, `"beam"` or `"sample"`. Defaults to
-                `"greedy"`.
-            beam_size: int. Beams for `"beam"`. Defaults to `4`.
-            length_penalty: float. GNMT alpha for `"beam"`. Defaults to `0.0`.
-            num_return: int. n-best size for `"beam"`. Defaults to `1`.
-            temperature: float. For `"sample"`. Defaults to `1.0`.
-            top_k: int. For `"sample"`; 0 disables. Defaults to `0`.
-            top_p: float. For `"sample"`; 1.0 disables. Defaults to `1.0`.
-            seed: int or None. For `"sample"`; the same seed gives the same
-                samples. Defaults to `None`.
 
         Raises:
-            ValueError: for an argument out of range, ids outside the
-                source vocabulary, or a source longer than a Transformer
-                encoder's `max_length` (the exports read such ids as UNK
-                and truncate such sources instead).
+            ValueError: for an unknown strategy, a `max_length` out of
+                range, ids outside the source vocabulary, or a source
+                longer than a Transformer encoder's `max_length` (the
+                exports read such ids as UNK and truncate such sources
+                instead).
             TypeError: for float ids.
 
         Returns:
             Dict: `ids` int32 `(B, T)` (EOS excluded, PAD after the end),
             `lengths` int32 `(B,)`, `scores` float32 `(B,)` (summed
-            log-probabilities, length-penalised for beam). With
+            log-probabilities, length-penalised for beam). With a beam's
             `num_return > 1` each has a leading n-best axis.
+
+        Example:
+        >>> out = model.generate(ids, strategy=keras_seq.decoding.Beam(size=8))  # doctest: +SKIP
         """
-        check_generate_arguments(
-            self.decoder, method, max_length, beam_size, num_return,
-            length_penalty, temperature, top_k, top_p, seed,
-        )
+        strategy = decoding.get(strategy)
+        check_decode_length(self.decoder, max_length)
         ids = check_ids(encoder_ids, "encoder_ids")  # int32 (B, S)
         check_source_ids(self.encoder, encoder_ids)  # values, before the cast
         if not self.built:
             self.build()  # create variables outside the traced function
-        options = dict(
-            max_length=max_length,
-            method=method,
-            beam_size=beam_size,
-            length_penalty=float(length_penalty),
-            num_return=num_return,
-            temperature=float(temperature),
-            top_k=top_k,
-            top_p=float(top_p),
-            seed=seed,
-        )
-        key = tuple(sorted(options.items()))
+        key = (strategy, max_length)
         cache = self.__dict__.setdefault("_generate_functions", {})
         if key not in cache:
 
             def generate(ids):
-                return self._generate(ids, **options)
+                return self._generate(ids, strategy, max_length)
 
             cache[key] = tf.function(
                 generate,
@@ -173,12 +149,10 @@ class Seq2Seq(keras.Model):
             )
         return cache[key](ids)
 
-    def _generate(self, encoder_ids, max_length=None, **options):
+    def _generate(self, encoder_ids, strategy, max_length=None):
         if max_length is None:
             max_length = default_max_length(self.decoder, tf.shape(encoder_ids)[1])
-        return generate_ids(
-            self.encoder, self.decoder, encoder_ids, max_length, **options
-        )
+        return generate_ids(self.encoder, self.decoder, encoder_ids, max_length, strategy)
 
     def get_config(self):
         config = super().get_config()

@@ -5,6 +5,7 @@ import os
 import pytest
 import tensorflow as tf
 
+from keras_seq.decoding import Beam, Greedy
 from keras_seq.text import WordPieceTokenizer
 from keras_seq.export import export_saved_model
 from keras_seq.export.graph_ops import ALLOWED_OPS, foreign_ops, op_types
@@ -42,8 +43,8 @@ def exports(root):
         for method in ("greedy", "beam"):
             path = os.path.join(root, f"{name}-{method}", "1")
             export_saved_model(model, path, source_tokenizer=chars,
-                               target_tokenizer=chars, method=method,
-                               length_penalty=0.6 if method == "beam" else 0.0)
+                               target_tokenizer=chars,
+                               strategy=Beam(length_penalty=0.6) if method == "beam" else Greedy())
             yield path
     for name, tokenizers in {"symbol": (symbols, chars), "wordpiece": (wordpiece, wordpiece),
                              "ids-only": (None, None)}.items():

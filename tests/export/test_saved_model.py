@@ -11,6 +11,7 @@ import pytest
 import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2
 
+from keras_seq.decoding import Beam
 from keras_seq.export import export_saved_model
 from keras_seq.text import CharTokenizer
 
@@ -36,10 +37,10 @@ def _graph_ops(path):
 @pytest.mark.parametrize("name", SERVING_FAMILIES)
 def test_generate_ids_signature_matches_model_generate(name, method, trained, sources, tmp_path):
     model = trained(name)
-    path = export_saved_model(model, tmp_path / "m" / "1", method=method)
+    path = export_saved_model(model, tmp_path / "m" / "1", strategy=method)
     loaded = tf.saved_model.load(path)
     out = loaded.signatures["generate_ids"](encoder_ids=tf.constant(sources))
-    expected = model.generate(sources, method=method)
+    expected = model.generate(sources, strategy=method)
     np.testing.assert_array_equal(out["ids"], expected["ids"])
     np.testing.assert_array_equal(out["lengths"], expected["lengths"])
     np.testing.assert_allclose(out["scores"], expected["scores"], atol=1e-5)
@@ -69,11 +70,10 @@ def text_export(trained, toy_task, tmp_path):
         tmp_path / "g2p" / "1",
         source_tokenizer=tokenizer,
         target_tokenizer=tokenizer,
-        method="beam",
-        beam_size=3,
+        strategy=Beam(size=3),
     )
     ids = tokenizer.tokenize(TEXTS)
-    expected = model.generate(ids, method="beam", beam_size=3)
+    expected = model.generate(ids, strategy=Beam(size=3))
     texts = tokenizer.detokenize(expected["ids"], expected["lengths"]).numpy()
     return path, [t.decode() for t in texts], expected["scores"].numpy()
 
@@ -163,7 +163,7 @@ def test_existing_version_is_not_overwritten_unless_asked(trained, sources, tmp_
     with pytest.raises(FileExistsError, match="overwrite=True"):
         export_saved_model(model, path)
     assert marker.read_text() == "mine"
-    export_saved_model(model, path, method="beam", overwrite=True)
+    export_saved_model(model, path, strategy="beam", overwrite=True)
     assert not marker.exists()
     assert tf.saved_model.load(str(path)).signatures["generate_ids"]
     assert sorted(os.listdir(tmp_path / "m")) == ["1"]
@@ -204,5 +204,9 @@ def test_mismatched_tokenizers_error(trained, tmp_path):
     with pytest.raises(ValueError, match="`source_tokenizer`"):
         export_saved_model(trained("gru-luong"), tmp_path / "x" / "1",
                            source_tokenizer=tokenizer)
-    with pytest.raises(ValueError, match="`method`"):
-        export_saved_model(trained("gru-luong"), tmp_path / "x" / "1", method="sample")
+    with pytest.raises(ValueError, match="`strategy`.*'greedy' or 'beam'.*Sample"):
+        export_saved_model(trained("gru-luong"), tmp_path / "x" / "1", strategy="sample")
+    with pytest.raises(ValueError, match="`strategy`.*one hypothesis.*num_return=2"):
+        export_saved_model(trained("gru-luong"), tmp_path / "x" / "1",
+                           strategy=Beam(num_return=2))
+    assert not (tmp_path / "x").exists()

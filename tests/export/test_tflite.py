@@ -11,6 +11,7 @@ import pytest
 from ai_edge_litert.interpreter import Interpreter
 
 from keras_seq.constants import BOS, EOS
+from keras_seq.decoding import Beam, Greedy
 from keras_seq.export import export_tflite, list_operators
 
 
@@ -29,13 +30,13 @@ def assert_same_ids(tflite_out, expected):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("method", ["greedy", "beam"])
+@pytest.mark.parametrize("strategy", [Greedy(), Beam(size=3)], ids=["greedy", "beam"])
 def test_every_family_converts_to_builtins_and_matches_keras(
-    family, method, trained, sources, tmp_path
+    family, strategy, trained, sources, tmp_path
 ):
     model = trained(family)
     path = tmp_path / "model.tflite"
-    operators = export_tflite(model, path, method=method, beam_size=3)
+    operators = export_tflite(model, path, strategy=strategy)
     # export_tflite already refuses Flex/custom ops; read the file again.
     on_disk = list_operators(str(path))
     assert on_disk == operators
@@ -45,7 +46,7 @@ def test_every_family_converts_to_builtins_and_matches_keras(
     assert set(interpreter.get_signature_list()) == {"generate", "encode", "decode_step"}
     for batch in (sources[:1], sources[:3], sources[:3, :4], sources):
         out = run_generate(path, batch)
-        assert_same_ids(out, model.generate(batch, method=method, beam_size=3))
+        assert_same_ids(out, model.generate(batch, strategy=strategy))
 
 
 def app_loop(path, sources, max_length=20):
@@ -170,7 +171,7 @@ def test_int8_needs_representative_data(trained, tmp_path):
 @pytest.mark.slow
 def test_bad_input_never_crashes_the_interpreter(trained, tmp_path):
     path = tmp_path / "model.tflite"
-    export_tflite(trained("transformer"), path, method="beam", beam_size=2,
+    export_tflite(trained("transformer"), path, strategy=Beam(size=2),
                   max_source_length=5)
     script = textwrap.dedent(
         f"""

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from keras_seq.constants import EOS
+from keras_seq.decoding import Beam, Greedy, Sample
 from keras_seq.metrics import MaskedSparseCrossEntropy
 from keras_seq.models import rnn_seq2seq, transformer_seq2seq
 
@@ -37,7 +38,7 @@ def trained(name, copy_task):
 def test_beam_of_one_equals_greedy(name, copy_task):
     model, source = trained(name, copy_task)
     greedy = model.generate(source)
-    beam = model.generate(source, method="beam", beam_size=1)
+    beam = model.generate(source, strategy=Beam(size=1))
     for key in ("ids", "lengths"):
         np.testing.assert_array_equal(beam[key], greedy[key])
     np.testing.assert_allclose(beam["scores"], greedy["scores"], atol=1e-5)
@@ -48,7 +49,7 @@ def test_beam_of_one_equals_greedy(name, copy_task):
 def test_beam_scores_never_below_greedy(name, copy_task):
     model, source = trained(name, copy_task)
     greedy = model.generate(source)
-    beam = model.generate(source, method="beam", beam_size=4)
+    beam = model.generate(source, strategy=Beam(size=4))
     assert np.all(beam["scores"].numpy() >= greedy["scores"].numpy() - 1e-5)
 
 
@@ -75,11 +76,11 @@ def test_trained_model_copies_and_stops_at_eos(name, copy_task):
 def test_top_k_one_sampling_equals_greedy_and_seeds_repeat(name, copy_task):
     model, source = trained(name, copy_task)
     greedy = model.generate(source)
-    top1 = model.generate(source, method="sample", top_k=1, seed=5)
+    top1 = model.generate(source, strategy=Sample(top_k=1, seed=5))
     np.testing.assert_array_equal(top1["ids"], greedy["ids"])
-    a = model.generate(source, method="sample", temperature=3.0, seed=11)
-    b = model.generate(source, method="sample", temperature=3.0, seed=11)
-    c = model.generate(source, method="sample", temperature=3.0, seed=12)
+    a = model.generate(source, strategy=Sample(temperature=3.0, seed=11))
+    b = model.generate(source, strategy=Sample(temperature=3.0, seed=11))
+    c = model.generate(source, strategy=Sample(temperature=3.0, seed=12))
     np.testing.assert_array_equal(a["ids"], b["ids"])
     assert not np.array_equal(a["ids"], c["ids"])
 
@@ -87,7 +88,7 @@ def test_top_k_one_sampling_equals_greedy_and_seeds_repeat(name, copy_task):
 def test_n_best_has_leading_axis_sorted_best_first(copy_task):
     x, _ = copy_task(3)
     model = FAMILIES["bahdanau"]()
-    out = model.generate(x["encoder_ids"], method="beam", beam_size=4, num_return=3)
+    out = model.generate(x["encoder_ids"], strategy=Beam(size=4, num_return=3))
     assert out["ids"].shape[:2] == (3, 3)
     assert out["lengths"].shape == (3, 3) and out["scores"].shape == (3, 3)
     scores = out["scores"].numpy()
@@ -99,9 +100,23 @@ def test_one_graph_for_all_batch_and_source_sizes(copy_task):
     x, _ = copy_task(5)
     model.generate(x["encoder_ids"][:2, :3])
     model.generate(x["encoder_ids"])
+    # The same strategy by name, by value, with NumPy settings: one graph.
+    model.generate(x["encoder_ids"], strategy=Greedy())
     functions = list(model._generate_functions.values())
     assert len(functions) == 1
     assert functions[0].experimental_get_tracing_count() == 1
+    model.generate(x["encoder_ids"], strategy="beam")
+    model.generate(x["encoder_ids"], strategy=Beam(size=np.int64(4), length_penalty=np.float32(0)))
+    assert len(model._generate_functions) == 2
+
+
+def test_strategy_by_name_equals_its_value(copy_task):
+    x, _ = copy_task(3)
+    model = FAMILIES["bahdanau"]()
+    by_name = model.generate(x["encoder_ids"], strategy="beam")
+    by_value = model.generate(x["encoder_ids"], strategy=Beam(size=4))
+    for key in ("ids", "lengths", "scores"):
+        np.testing.assert_array_equal(by_name[key], by_value[key])
 
 
 def test_max_length_bounds_the_output(copy_task):
@@ -113,11 +128,13 @@ def test_max_length_bounds_the_output(copy_task):
 def test_generate_errors_name_the_argument(copy_task):
     x, _ = copy_task(2)
     model = FAMILIES["transformer"]()
-    with pytest.raises(ValueError, match="`method`.*'topk'"):
-        model.generate(x["encoder_ids"], method="topk")
+    with pytest.raises(ValueError, match="`strategy`.*'beam', 'greedy', 'sample'.*'topk'"):
+        model.generate(x["encoder_ids"], strategy="topk")
     with pytest.raises(ValueError, match="`max_length`"):
         model.generate(x["encoder_ids"], max_length=17)
-    with pytest.raises(ValueError, match="`num_return`"):
-        model.generate(x["encoder_ids"], num_return=2)
+    with pytest.raises(ValueError, match="`num_return`.*at most `size`"):
+        model.generate(x["encoder_ids"], strategy=Beam(size=2, num_return=3))
+    with pytest.raises(TypeError, match="unexpected keyword argument 'method'"):
+        model.generate(x["encoder_ids"], method="beam")
     with pytest.raises(TypeError, match="`encoder_ids`"):
         model.generate(x["encoder_ids"].astype("float32"))

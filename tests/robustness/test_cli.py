@@ -10,6 +10,7 @@ import pytest
 from keras_seq.cli import main
 from keras_seq.cli import fingerprint
 from keras_seq.cli import run_directory as rd
+from keras_seq.decoding import Beam
 
 KINDS = ("run", "saved_model", "tflite")
 # Control characters are echoed escaped, so each input stays one TSV line.
@@ -87,6 +88,20 @@ def test_predict(kind, text_case, hostile, paths, model, tokenizer, tmp_path, ca
         assert abs(float(score) - want_score) < 1e-3
         if not text:
             assert (output, score) == ("", "0.0000")
+
+
+def test_predict_beam_on_a_run_and_method_refused_on_exports(paths, model, tokenizer, capsys):
+    """--method beam decodes a run directory with Beam(...); an export keeps
+    the strategy it was exported with, so predict refuses --method on one."""
+    assert main(["predict", paths["run"], "abc", "--method", "beam", "--beam-size", "3",
+                 "--length-penalty", "0.6"]) == 0
+    line = capsys.readouterr().out.strip().split("\t")
+    out = model.generate(tokenizer.tokenize(["abc"]), strategy=Beam(size=3, length_penalty=0.6))
+    assert line[1] == tokenizer.detokenize(out["ids"], out["lengths"]).numpy()[0].decode()
+    assert float(line[2]) == pytest.approx(float(out["scores"][0]), abs=1e-4)
+    for kind in ("saved_model", "tflite"):
+        assert main(["predict", paths[kind], "abc", "--method", "beam"]) == 2
+        assert "--method applies to run directories" in one_error_line(capsys)
 
 
 @pytest.mark.slow

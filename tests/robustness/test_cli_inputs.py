@@ -17,6 +17,7 @@ import pytest
 from keras_seq.cli import main
 from keras_seq.cli import predict as predict_cli
 from keras_seq.data import from_tsv
+from keras_seq.decoding import Sample
 from keras_seq.text import lines
 
 TRAIN = ["train", "--task", "reverse", "--examples", "50", "--units", "8"]
@@ -62,6 +63,19 @@ def test_beam_size_is_range_checked(command, tmp_path, capsys):
         main([command, str(tmp_path), "--beam-size", "0", *extra])
     assert exit_info.value.code == 2
     assert "argument --beam-size: expected an integer >= 1 and <= 1024" in one_line(capsys)
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate", "export"])
+def test_strategy_options_build_one_strategy(command, tmp_path, capsys):
+    """A bad length penalty is refused by argparse; a beam option without
+    --method beam is refused in one line before anything is read."""
+    extra = ["--format", "tflite", "--out", "x.tflite"] if command == "export" else []
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, str(tmp_path), "--length-penalty", "-1", *extra])
+    assert exit_info.value.code == 2
+    assert "argument --length-penalty: expected a finite number >= 0" in one_line(capsys)
+    assert main([command, str(tmp_path), "--beam-size", "3", *extra]) == 2
+    assert "--beam-size and --length-penalty apply to --method beam" in one_line(capsys)
 
 
 def test_lines_split_on_newline_only_and_drop_a_bom(tmp_path):
@@ -220,12 +234,12 @@ def test_a_temperature_that_underflows_samples_like_greedy(model, copy_task):
     x, _ = copy_task(8, vocab_size=14, max_length=5, seed=3)
     greedy = model.generate(x["encoder_ids"], max_length=8)
     for temperature in (1e-38, 1e-45, 1e-300):  # the last two are 0 in float32
-        sampled = model.generate(x["encoder_ids"], method="sample",
-                                 temperature=temperature, seed=1, max_length=8)
+        sampled = model.generate(x["encoder_ids"], max_length=8,
+                                 strategy=Sample(temperature=temperature, seed=1))
         np.testing.assert_array_equal(sampled["ids"], greedy["ids"])
         assert np.all(np.isfinite(sampled["scores"]))
     with pytest.raises(ValueError, match="finite positive number.*temperature=inf"):
-        model.generate(x["encoder_ids"], method="sample", temperature=float("inf"))
+        Sample(temperature=float("inf"))
 
 
 

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from keras_seq.decoding import Beam, Greedy, Sample
 from keras_seq.models import transformer_seq2seq
 
 # What CharTokenizer(a..j) makes of each short hostile text (UNK = 1).
@@ -72,22 +73,22 @@ GENERATE_ERRORS = {
 }
 
 
-@pytest.mark.parametrize("method", ["greedy", "beam"])
-def test_generate(ids_case, method, hostile, model):
+@pytest.mark.parametrize("strategy", [Greedy(), Beam(size=2)], ids=["greedy", "beam"])
+def test_generate(ids_case, strategy, hostile, model):
     ids = hostile.IDS[ids_case]
     if ids_case in GENERATE_ERRORS:
         error, message = GENERATE_ERRORS[ids_case]
         with pytest.raises(error, match=message) as info:
-            model.generate(ids, method=method, beam_size=2)
+            model.generate(ids, strategy=strategy)
         assert "\n" not in str(info.value)  # one line, not a wrapped trace
         return
-    out = model.generate(ids, method=method, beam_size=2)
+    out = model.generate(ids, strategy=strategy)
     hostile.assert_defined(out, len(ids))
     empty_rows = ~np.any(ids != 0, axis=1)
     assert np.all(out["lengths"].numpy()[empty_rows] == 0)
     assert np.all(out["scores"].numpy()[empty_rows] == 0.0)
     if ids_case == "mixed_empty_long":  # the empty row changes nothing
-        alone = model.generate(ids[1:], method=method, beam_size=2)
+        alone = model.generate(ids[1:], strategy=strategy)
         width = int(alone["lengths"][0])
         np.testing.assert_array_equal(out["ids"][1, :width], alone["ids"][0, :width])
         np.testing.assert_allclose(out["scores"][1], alone["scores"][0], atol=1e-4)
@@ -106,18 +107,23 @@ def test_text_through_tokenizer_and_generate(text_case, hostile, model, tokenize
 
 
 @pytest.mark.parametrize(
-    "options, name",
+    "make, name",
     [
-        (dict(method="beam", length_penalty=float("nan")), "length_penalty"),
-        (dict(method="sample", temperature=float("nan")), "temperature"),
-        (dict(method="sample", top_p=float("nan")), "top_p"),
-        (dict(method="sample", temperature=-1.0), "temperature"),
-        (dict(max_length=float("nan")), "max_length"),
+        (lambda: Beam(length_penalty=float("nan")), "length_penalty"),
+        (lambda: Sample(temperature=float("nan")), "temperature"),
+        (lambda: Sample(top_p=float("nan")), "top_p"),
+        (lambda: Sample(temperature=-1.0), "temperature"),
     ],
 )
-def test_nan_options_are_refused_before_tracing(options, name, model):
+def test_nan_settings_are_refused_when_the_strategy_is_built(make, name):
     with pytest.raises(ValueError, match=rf"Invalid value for argument `{name}`") as info:
-        model.generate(np.array([[4, 5]], np.int32), **options)
+        make()
+    assert "\n" not in str(info.value)
+
+
+def test_nan_max_length_is_refused_before_tracing(model):
+    with pytest.raises(ValueError, match=r"Invalid value for argument `max_length`") as info:
+        model.generate(np.array([[4, 5]], np.int32), max_length=float("nan"))
     assert "in user code" not in str(info.value)
 
 
