@@ -24,17 +24,8 @@ class TransformerBlock(keras.layers.Layer):
     `value_dense`, `output_dense`) are applied by
     `keras_seq.layers.sequence_attention` and `single_query_attention`.
 
-    Args:
-        num_heads: int. The number of attention heads H; D must be divisible
-            by it.
-        ff_dim: int. The hidden width of the feed-forward network.
-        dropout: float in [0, 1). Dropout on attention weights and on each
-            sublayer output. Defaults to `0.0`.
-        normalize_first: bool. Pre-norm when True, post-norm when False.
-            Defaults to `False`.
-        layer_norm_epsilon: float. Epsilon of the layer norms. Defaults to
-            `1e-5`.
-        **kwargs: other `keras.layers.Layer` arguments (`name`, `dtype`...).
+    The constructor arguments (`num_heads`, `ff_dim`, `dropout`,
+    `normalize_first`, `layer_norm_epsilon`) are documented on the blocks.
     """
 
     def __init__(

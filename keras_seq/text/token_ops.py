@@ -24,16 +24,7 @@ def as_string_vector(strings):
     if isinstance(strings, (list, tuple)) and not strings:
         return tf.zeros([0], tf.string)
     strings = tf.convert_to_tensor(strings)
-    if strings.dtype != tf.string:
-        raise TypeError(
-            "Invalid dtype for argument `strings`. Expected tf.string. "
-            f"Received: strings.dtype={strings.dtype.name}"
-        )
-    if strings.shape.rank is not None and strings.shape.rank != 1:
-        raise ValueError(
-            "Invalid shape for argument `strings`. Expected a rank-1 tensor "
-            f"[B]. Received: strings.shape={strings.shape}"
-        )
+    _check_tensor(strings, "strings", strings.dtype == tf.string, "tf.string", "[B]")
     return strings
 
 
@@ -71,16 +62,8 @@ def id_matrix(ids):
     if isinstance(ids, tf.RaggedTensor):
         ids = ids.to_tensor(default_value=PAD)
     ids = tf.convert_to_tensor(ids)
-    if not ids.dtype.is_integer:
-        raise TypeError(
-            "Invalid dtype for argument `ids`. Expected integer token ids "
-            f"(int32 or int64). Received: ids.dtype={ids.dtype.name}"
-        )
-    if ids.shape.rank is not None and ids.shape.rank != 2:
-        raise ValueError(
-            "Invalid shape for argument `ids`. Expected a rank-2 tensor "
-            f"[B, T]. Received: ids.shape={ids.shape}"
-        )
+    _check_tensor(ids, "ids", ids.dtype.is_integer, "integer token ids (int32 or int64)",
+                  "[B, T]")
     return tf.cast(ids, tf.int64)  # (B, T)
 
 
@@ -93,3 +76,19 @@ def readable(ids, lengths=None):
         lengths = tf.cast(tf.convert_to_tensor(lengths), tf.int32)  # (B,)
         keep &= tf.sequence_mask(lengths, tf.shape(ids)[1])
     return keep
+
+
+def _check_tensor(tensor, name, dtype_ok, dtype_wanted, shape):
+    """One `TypeError` for a wrong dtype, one `ValueError` for a wrong rank
+    (`shape` like "[B, T]": its rank is the number of axes named)."""
+    if not dtype_ok:
+        raise TypeError(
+            f"Invalid dtype for argument `{name}`. Expected {dtype_wanted}. "
+            f"Received: {name}.dtype={tensor.dtype.name}"
+        )
+    rank = shape.count(",") + 1
+    if tensor.shape.rank is not None and tensor.shape.rank != rank:
+        raise ValueError(
+            f"Invalid shape for argument `{name}`. Expected a rank-{rank} tensor "
+            f"{shape}. Received: {name}.shape={tensor.shape}"
+        )
