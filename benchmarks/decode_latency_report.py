@@ -156,11 +156,37 @@ def report(n, machine, quality_lines, rows, cache_rows, minutes, *,
 
 
 def write_report(path, text):
-    """Write `text` to `path`, keeping a hand-written `## Notes` section."""
+    """Write `text` to `path`, keeping a hand-written `## Notes` section.
+
+    Everything from the `## Notes` heading to the end of the file is kept.
+    A file without that heading is replaced only when every heading it has
+    is one the new report writes too: otherwise the sections after the
+    report would be lost, so `ValueError` names the first foreign heading
+    and nothing is written. The file is replaced atomically (a temporary
+    sibling renamed into place).
+    """
     if os.path.exists(path):
-        with open(path) as f:
+        with open(path, encoding="utf-8") as f:
             old = f.read()
         if "\n## Notes" in old:
             text += old[old.index("\n## Notes") :]
-    with open(path, "w") as f:
-        f.write(text)
+        else:
+            foreign = [h for h in _headings(old) if h not in _headings(text)]
+            if foreign:
+                raise ValueError(
+                    f"{path} has no '## Notes' heading, and its section {foreign[0]!r} "
+                    "is not part of the report: writing would lose it. Put the "
+                    "'## Notes' heading back above the hand-written sections."
+                )
+    tmp = f"{path}.tmp-{os.getpid()}"
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _headings(text):
+    return [line.strip() for line in text.splitlines() if line.startswith("#")]

@@ -10,6 +10,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BENCHMARKS = os.path.join(ROOT, "benchmarks")
 _spec = importlib.util.spec_from_file_location(
@@ -174,12 +176,27 @@ def test_write_report_keeps_the_notes_and_everything_after_them(tmp_path):
 
 def test_write_report_replaces_a_file_without_notes_and_creates_a_new_one(tmp_path):
     old = tmp_path / "old.md"
-    old.write_text("# Decode latency\n\nold tables\n")
-    dlr.write_report(str(old), "new report\n")
-    assert old.read_text() == "new report\n"
+    old.write_text("# Decode latency\n\n## Machine\n\nold tables\n")
+    new_report = "# Decode latency\n\n## Machine\n\nnew tables\n"
+    dlr.write_report(str(old), new_report)
+    assert old.read_text() == new_report
     new = tmp_path / "new.md"
     dlr.write_report(str(new), "new report\n")
     assert new.read_text() == "new report\n"
+    assert sorted(os.listdir(tmp_path)) == ["new.md", "old.md"]  # no temporary left
+
+
+def test_write_report_refuses_to_drop_sections_it_did_not_write(tmp_path):
+    """A doc whose `## Notes` heading was lost keeps its other sections: the
+    write is refused, naming the section, and the file is unchanged."""
+    doc = tmp_path / "benchmarks.md"
+    text = ("# Decode latency\n\nWritten by ... a `## Notes\n\nhand-written\n\n"
+            "## G2P quality\n\nWER 36.7\n")
+    doc.write_text(text)
+    with pytest.raises(ValueError, match="no '## Notes' heading.*'## G2P quality'"):
+        dlr.write_report(str(doc), "# Decode latency\n\n## Machine\n\nnew\n")
+    assert doc.read_text() == text
+    assert os.listdir(tmp_path) == ["benchmarks.md"]
 
 
 def test_report_module_needs_neither_tensorflow_nor_the_measuring_script():
