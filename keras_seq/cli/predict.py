@@ -237,15 +237,15 @@ def run(args):
     path = args.path
     if args.attention_plot and not os.path.isfile(os.path.join(path, rd.CONFIG)):
         raise CLIError("--attention-plot needs a run directory")
-    exported = (path.endswith(".tflite") and os.path.isfile(path)) or os.path.isfile(
-        os.path.join(path, "saved_model.pb"))
-    if exported and args.method != "greedy":
+    tflite = path.endswith(".tflite") and os.path.isfile(path)
+    saved_model = not tflite and os.path.isfile(os.path.join(path, "saved_model.pb"))
+    if (tflite or saved_model) and args.method != "greedy":
         raise CLIError("--method applies to run directories: an export decodes with the "
                        "strategy it was exported with (keras-seq export --method)")
     model = None
-    if path.endswith(".tflite") and os.path.isfile(path):
+    if tflite:
         decode = _TFLiteRunner(path)
-    elif os.path.isfile(os.path.join(path, "saved_model.pb")):
+    elif saved_model:
         if not args.trust_graph:
             check_graph(path)
         decode = _SavedModelRunner(path)
