@@ -61,6 +61,24 @@ def state_invariants(state):
     return tf.nest.map_structure(relax, state)
 
 
+def check_min_length(min_length):
+    """`min_length` as a Python int >= 0 (0: no constraint)."""
+    return check_int("min_length", min_length, 0, note="0 allows EOS at once")
+
+
+def forbid_early_eos(values, t, min_length, eos_id):
+    """`values` (N, V) with the EOS column at NEG_INF while `t < min_length`.
+
+    Unchanged (no op added) when `min_length` is 0, so a loop without the
+    constraint traces the same graph as before.
+    """
+    if not min_length:
+        return values
+    columns = tf.range(tf.shape(values)[-1], dtype=tf.int32)
+    early = tf.logical_and(tf.less(t, min_length), tf.equal(columns, eos_id))  # (V,)
+    return tf.where(early[None, :], tf.cast(NEG_INF, values.dtype), values)
+
+
 def log_probs(logits):
     """Log-softmax of `logits` computed in float32. (N, V) -> (N, V)."""
     return tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)

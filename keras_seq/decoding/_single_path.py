@@ -7,7 +7,8 @@ from keras_seq.decoding import _common
 
 
 def decode_single_path(
-    step_fn, initial_state, batch_size, max_length, bos_id, eos_id, choose
+    step_fn, initial_state, batch_size, max_length, bos_id, eos_id, choose,
+    min_length=0,
 ):
     """Run `step_fn` in one `tf.while_loop`, picking tokens with `choose`.
 
@@ -20,6 +21,9 @@ def decode_single_path(
         eos_id: int. Token that ends a row (not written to `ids`).
         choose: callable. `choose(logits, t) -> ids`, with float32 logits
             (N, V), the int32 step `t`, and int32 ids (N,).
+        min_length: int >= 0. EOS is never chosen before step `min_length`
+            (its logit is NEG_INF there); scores stay the model's own
+            log-probabilities of the chosen tokens.
 
     Returns:
         Dict with `ids` (B, T) int32, `lengths` (B,) int32 and `scores`
@@ -30,6 +34,7 @@ def decode_single_path(
     max_length = _common.check_size("max_length", max_length)
     bos_id = _common.check_token_id("bos_id", bos_id)
     eos_id = _common.check_token_id("eos_id", eos_id)
+    min_length = _common.check_min_length(min_length)
     initial_state = tf.nest.map_structure(tf.convert_to_tensor, initial_state)
 
     ids = tf.fill(tf.stack([batch_size, max_length]), PAD)  # (B, L)
@@ -45,7 +50,8 @@ def decode_single_path(
         logits, state = step_fn(ids_t, state)
         logits = tf.cast(logits, tf.float32)  # (B, V)
         log_probs = _common.log_probs(logits)
-        next_ids = tf.cast(choose(logits, t), tf.int32)  # (B,)
+        allowed = _common.forbid_early_eos(logits, t, min_length, eos_id)
+        next_ids = tf.cast(choose(allowed, t), tf.int32)  # (B,)
         token_log_probs = _common.pick(log_probs, next_ids)
         # A finished row keeps its score; the EOS log-prob itself counts.
         scores = scores + tf.where(

@@ -38,6 +38,7 @@ def beam_search(
     num_return=1,
     bos_id=BOS,
     eos_id=EOS,
+    min_length=0,
 ):
     """Decode with beam search, keeping the `beam_size` best hypotheses.
 
@@ -81,6 +82,9 @@ def beam_search(
             `keras_seq.BOS`.
         eos_id: int. Token that ends a hypothesis. Defaults to
             `keras_seq.EOS`.
+        min_length: int >= 0. No hypothesis ends before `min_length`
+            tokens: EOS gets NEG_INF before that step (see
+            `greedy_search`). Defaults to `0`.
 
     Returns:
         Dict with `"ids"` int32 `(B, T)` (tokens without EOS, PAD after the
@@ -115,6 +119,7 @@ def beam_search(
     max_length = _common.check_size("max_length", max_length)
     bos_id = _common.check_token_id("bos_id", bos_id)
     eos_id = _common.check_token_id("eos_id", eos_id)
+    min_length = _common.check_min_length(min_length)
     alpha = float(length_penalty)
     k = int(beam_size)
     n = batch_size * k
@@ -136,6 +141,7 @@ def beam_search(
     def body(t, ids_t, state, ids, lengths, sums, finished):
         logits, state = step_fn(ids_t, state)
         log_probs = _common.log_probs(logits)  # (N, V)
+        log_probs = _common.forbid_early_eos(log_probs, t, min_length, eos_id)
         vocab_size = tf.shape(log_probs)[-1]
         # A finished hypothesis has one continuation, EOS at no cost, so it
         # competes with its unchanged score.

@@ -7,7 +7,8 @@ from keras_seq.decoding import _single_path
 
 
 def greedy_search(
-    step_fn, initial_state, batch_size, max_length, bos_id=BOS, eos_id=EOS
+    step_fn, initial_state, batch_size, max_length, bos_id=BOS, eos_id=EOS,
+    min_length=0,
 ):
     """Decode by taking the highest-scoring token at every step.
 
@@ -34,6 +35,10 @@ def greedy_search(
         bos_id: int. Token fed at the first step. Defaults to
             `keras_seq.BOS`.
         eos_id: int. Token that ends a row. Defaults to `keras_seq.EOS`.
+        min_length: int >= 0. No row ends before `min_length` tokens: EOS
+            is never chosen at an earlier step (rows still stop at
+            `max_length`). Scores stay the model's log-probabilities of the
+            chosen tokens (no renormalisation). Defaults to `0`.
 
     Returns:
         Dict with
@@ -64,5 +69,6 @@ def greedy_search(
         return tf.math.argmax(logits, axis=-1, output_type=tf.int32)
 
     return _single_path.decode_single_path(
-        step_fn, initial_state, batch_size, max_length, bos_id, eos_id, choose
+        step_fn, initial_state, batch_size, max_length, bos_id, eos_id, choose,
+        min_length=min_length,
     )

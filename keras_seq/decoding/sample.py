@@ -49,6 +49,7 @@ def sample(
     seed=None,
     bos_id=BOS,
     eos_id=EOS,
+    min_length=0,
 ):
     """Decode by sampling each token from the (filtered) model distribution.
 
@@ -89,6 +90,8 @@ def sample(
         bos_id: int. Token fed at the first step. Defaults to
             `keras_seq.BOS`.
         eos_id: int. Token that ends a row. Defaults to `keras_seq.EOS`.
+        min_length: int >= 0. EOS is never drawn before `min_length`
+            tokens (see `greedy_search`). Defaults to `0`.
 
     Returns:
         Dict with `"ids"` int32 `(B, T)`, `"lengths"` int32 `(B,)` and
@@ -137,5 +140,6 @@ def sample(
         return draws[:, 0]  # (N,)
 
     return _single_path.decode_single_path(
-        step_fn, initial_state, batch_size, max_length, bos_id, eos_id, choose
+        step_fn, initial_state, batch_size, max_length, bos_id, eos_id, choose,
+        min_length=min_length,
     )

@@ -20,6 +20,7 @@ def export_saved_model(
     source_tokenizer=None,
     target_tokenizer=None,
     strategy="greedy",
+    min_length=0,
     max_length=None,
     max_source_length=None,
     overwrite=False,
@@ -66,6 +67,8 @@ def export_saved_model(
         strategy: the search the graph runs: `keras_seq.decoding.Greedy()`
             or `Beam(size=..., length_penalty=...)` (one hypothesis per
             source), or its name. Defaults to `"greedy"`.
+        min_length: int >= 0. No output ends before this many tokens (EOS
+            is forbidden at earlier steps), fixed at export. Defaults to `0`.
         max_length: int or None. Most generated tokens, EOS included.
             `None` uses `2 * S + 10`, capped by a Transformer's cache.
         max_source_length: int or None. Longer sources are truncated.
@@ -100,6 +103,7 @@ def export_saved_model(
     module = ServingModule(
         model,
         strategy=strategy,
+        min_length=min_length,
         max_length=max_length,
         max_source_length=max_source_length,
         source_tokenizer=source_tokenizer,

@@ -63,6 +63,7 @@ class ServingModule(tf.Module):
         model: a built `keras_seq.models.Seq2Seq`.
         strategy: a `keras_seq.decoding.Greedy` or `Beam` (with
             `num_return=1`), or its name. Sampling is not exported.
+        min_length: int >= 0. No output ends before this many tokens.
         max_length: int or None. Most generated tokens (EOS included);
             `None` uses `2 * S + 10`, capped by a Transformer's cache.
         max_source_length: int or None. Longer sources are truncated; also
@@ -83,6 +84,7 @@ class ServingModule(tf.Module):
         model,
         strategy="greedy",
         max_length=None,
+        min_length=0,
         max_source_length=None,
         batch_size=None,
         source_tokenizer=None,
@@ -93,6 +95,7 @@ class ServingModule(tf.Module):
     ):
         super().__init__(name="keras_seq_serving")
         self.strategy = check_export_strategy(strategy)
+        self.min_length = check_int("min_length", min_length, 0, note="0 allows EOS at once")
         check_decode_length(model.decoder, max_length)
         max_source_length = check_int("max_source_length", max_source_length, allow_none=True)
         batch_size = check_int("batch_size", batch_size, allow_none=True)
@@ -146,6 +149,7 @@ class ServingModule(tf.Module):
             ids,
             max_length,
             self.strategy,
+            self.min_length,
         )
         return out
 

@@ -26,6 +26,7 @@ def export_tflite(
     model,
     path,
     strategy="greedy",
+    min_length=0,
     max_length=None,
     quantization=None,
     representative_data=None,
@@ -74,6 +75,8 @@ def export_tflite(
         strategy: the search the graph runs: `keras_seq.decoding.Greedy()`
             or `Beam(size=..., length_penalty=...)` (one hypothesis per
             source), or its name. Defaults to `"greedy"`.
+        min_length: int >= 0. No output ends before this many tokens (EOS
+            is forbidden at earlier steps), fixed at export. Defaults to `0`.
         max_length: int or None. Most generated tokens, EOS included.
         quantization: None, `"dynamic"` (int8 weights), `"float16"`
             (float16 weights) or `"int8"` (int8 weights and activations
@@ -130,6 +133,7 @@ def export_tflite(
     module = ServingModule(
         model,
         strategy=strategy,
+        min_length=min_length,
         max_length=max_length,
         max_source_length=max_source_length,
         batch_size=batch_size,

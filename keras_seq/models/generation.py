@@ -78,7 +78,7 @@ def tile_encoder_output(encoder_output, beam_size):
     )
 
 
-def generate_ids(encoder, decoder, encoder_ids, max_length, strategy="greedy"):
+def generate_ids(encoder, decoder, encoder_ids, max_length, strategy="greedy", min_length=0):
     """Encode once, then run the strategy's loop over `decoder.step`.
 
     Graph-safe: call it inside a `tf.function` (as `Seq2Seq.generate` and
@@ -92,6 +92,7 @@ def generate_ids(encoder, decoder, encoder_ids, max_length, strategy="greedy"):
         encoder_ids: int32 `(B, S)`.
         max_length: int or scalar int tensor. Most generated tokens.
         strategy: a `keras_seq.decoding.Strategy` or a name `get` resolves.
+        min_length: int >= 0. No output ends before this many tokens.
     """
     strategy = decoding.get(strategy)
     width = tf.shape(encoder_ids)[1]
@@ -106,7 +107,7 @@ def generate_ids(encoder, decoder, encoder_ids, max_length, strategy="greedy"):
     def step_fn(ids_t, state):
         return decoder.step(ids_t, state, encoder_output)
 
-    out = strategy.search(step_fn, initial_state, batch_size, max_length)
+    out = strategy.search(step_fn, initial_state, batch_size, max_length, min_length)
     return blank_empty_sources(out, encoder_ids)
 
 

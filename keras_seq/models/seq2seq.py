@@ -4,7 +4,7 @@ import keras
 import tensorflow as tf
 
 from keras_seq import decoding
-from keras_seq.arguments import check_ids
+from keras_seq.arguments import check_ids, check_int
 from keras_seq.models.generation import (
     check_decode_length,
     check_source_ids,
@@ -92,7 +92,7 @@ class Seq2Seq(keras.Model):
             return_attention=return_attention,
         )
 
-    def generate(self, encoder_ids, strategy="greedy", max_length=None):
+    def generate(self, encoder_ids, strategy="greedy", max_length=None, min_length=0):
         """Generate target ids for a batch of sources, in one TF graph.
 
         The encoder runs once; the decoder's `step` runs inside one
@@ -111,6 +111,11 @@ class Seq2Seq(keras.Model):
             max_length: int or None. Most tokens to generate, EOS included.
                 `None` uses `2 * S + 10`, capped by a Transformer decoder's
                 `max_length`.
+            min_length: int >= 0. No output ends before this many tokens:
+                EOS is forbidden at earlier steps (CTranslate2's
+                `min_decoding_length`); `max_length` still cuts. Scores
+                stay the model's log-probabilities of the chosen tokens.
+                Defaults to `0`.
 
         Raises:
             ValueError: for an unknown strategy, a `max_length` out of
@@ -131,16 +136,17 @@ class Seq2Seq(keras.Model):
         """
         strategy = decoding.get(strategy)
         check_decode_length(self.decoder, max_length)
+        min_length = check_int("min_length", min_length, 0, note="0 allows EOS at once")
         ids = check_ids(encoder_ids, "encoder_ids")  # int32 (B, S)
         check_source_ids(self.encoder, encoder_ids)  # values, before the cast
         if not self.built:
             self.build()  # create variables outside the traced function
-        key = (strategy, max_length)
+        key = (strategy, max_length, min_length)
         cache = self.__dict__.setdefault("_generate_functions", {})
         if key not in cache:
 
             def generate(ids):
-                return self._generate(ids, strategy, max_length)
+                return self._generate(ids, strategy, max_length, min_length)
 
             cache[key] = tf.function(
                 generate,
@@ -149,10 +155,11 @@ class Seq2Seq(keras.Model):
             )
         return cache[key](ids)
 
-    def _generate(self, encoder_ids, strategy, max_length=None):
+    def _generate(self, encoder_ids, strategy, max_length=None, min_length=0):
         if max_length is None:
             max_length = default_max_length(self.decoder, tf.shape(encoder_ids)[1])
-        return generate_ids(self.encoder, self.decoder, encoder_ids, max_length, strategy)
+        return generate_ids(self.encoder, self.decoder, encoder_ids, max_length, strategy,
+                            min_length)
 
     def get_config(self):
         config = super().get_config()

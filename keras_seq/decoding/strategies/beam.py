@@ -44,10 +44,11 @@ class Beam(Strategy):
     def beams(self):
         return self.size
 
-    def search(self, step_fn, initial_state, batch_size, max_length):
+    def search(self, step_fn, initial_state, batch_size, max_length, min_length=0):
         return beam_search(
             step_fn, initial_state, batch_size, max_length, beam_size=self.size,
             length_penalty=self.length_penalty, num_return=self.num_return,
+            min_length=min_length,
         )
 
     def get_config(self):

@@ -18,5 +18,6 @@ class Greedy(Strategy):
 
     name = "greedy"
 
-    def search(self, step_fn, initial_state, batch_size, max_length):
-        return greedy_search(step_fn, initial_state, batch_size, max_length)
+    def search(self, step_fn, initial_state, batch_size, max_length, min_length=0):
+        return greedy_search(step_fn, initial_state, batch_size, max_length,
+                             min_length=min_length)

@@ -41,11 +41,11 @@ class Sample(Strategy):
         self.temperature, self.top_k, self.top_p, self.seed = check_sample_arguments(
             temperature, top_k, top_p, seed)
 
-    def search(self, step_fn, initial_state, batch_size, max_length):
+    def search(self, step_fn, initial_state, batch_size, max_length, min_length=0):
         return sample(
             step_fn, initial_state, batch_size, max_length,
             temperature=self.temperature, top_k=self.top_k, top_p=self.top_p,
-            seed=self.seed,
+            seed=self.seed, min_length=min_length,
         )
 
     def get_config(self):

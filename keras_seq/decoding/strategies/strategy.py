@@ -24,7 +24,7 @@ class Strategy:
     beams = 1  # rows decoded per source
     num_return = 1  # hypotheses returned per source
 
-    def search(self, step_fn, initial_state, batch_size, max_length):
+    def search(self, step_fn, initial_state, batch_size, max_length, min_length=0):
         """Decode; returns the dict of `keras_seq.decoding` (`ids`, `lengths`, `scores`).
 
         Args:
@@ -33,6 +33,7 @@ class Strategy:
             initial_state: nest of tensors with leading dimension B.
             batch_size: int or scalar int tensor. B.
             max_length: int or scalar int tensor. Most steps, EOS included.
+            min_length: int >= 0. No output ends before this many tokens.
         """
         raise NotImplementedError
 
