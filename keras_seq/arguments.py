@@ -173,3 +173,8 @@ def renamed_argument(config, old, new):
     config = dict(config)
     config[new] = config.pop(old)
     return config
+
+
+def check_min_length(min_length):
+    """A decoding `min_length` as a Python int >= 0 (0: no constraint)."""
+    return check_int("min_length", min_length, 0, note="0 allows EOS at once")

@@ -6,7 +6,7 @@ builtins: no TensorArray/TensorList, no Python control flow on tensor values.
 
 import tensorflow as tf
 
-from keras_seq.arguments import check_int, is_int
+from keras_seq.arguments import check_int, check_min_length, is_int
 
 # Large finite negative used instead of -inf, so that sums and softmaxes of
 # "impossible" entries never produce NaN.
@@ -59,11 +59,6 @@ def state_invariants(state):
         return tf.TensorShape([None]).concatenate(shape[1:])
 
     return tf.nest.map_structure(relax, state)
-
-
-def check_min_length(min_length):
-    """`min_length` as a Python int >= 0 (0: no constraint)."""
-    return check_int("min_length", min_length, 0, note="0 allows EOS at once")
 
 
 def forbid_early_eos(values, t, min_length, eos_id):

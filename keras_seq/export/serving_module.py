@@ -3,7 +3,7 @@
 import tensorflow as tf
 
 from keras_seq import decoding
-from keras_seq.arguments import check_int
+from keras_seq.arguments import check_int, check_min_length
 from keras_seq.export import signature_catalog
 from keras_seq.export.request_bounds import (
     DEFAULT_MAX_BATCH_SIZE,
@@ -95,7 +95,7 @@ class ServingModule(tf.Module):
     ):
         super().__init__(name="keras_seq_serving")
         self.strategy = check_export_strategy(strategy)
-        self.min_length = check_int("min_length", min_length, 0, note="0 allows EOS at once")
+        self.min_length = check_min_length(min_length)
         check_decode_length(model.decoder, max_length)
         max_source_length = check_int("max_source_length", max_source_length, allow_none=True)
         batch_size = check_int("batch_size", batch_size, allow_none=True)

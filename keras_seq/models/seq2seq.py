@@ -4,7 +4,7 @@ import keras
 import tensorflow as tf
 
 from keras_seq import decoding
-from keras_seq.arguments import check_ids, check_int
+from keras_seq.arguments import check_ids, check_min_length
 from keras_seq.models.generation import (
     check_decode_length,
     check_source_ids,
@@ -136,7 +136,7 @@ class Seq2Seq(keras.Model):
         """
         strategy = decoding.get(strategy)
         check_decode_length(self.decoder, max_length)
-        min_length = check_int("min_length", min_length, 0, note="0 allows EOS at once")
+        min_length = check_min_length(min_length)
         ids = check_ids(encoder_ids, "encoder_ids")  # int32 (B, S)
         check_source_ids(self.encoder, encoder_ids)  # values, before the cast
         if not self.built:
