@@ -15,6 +15,10 @@ def add_parser(subparsers):
     p.add_argument("run_dir")
     p.add_argument("--split", default="test", choices=("train", "validation", "test"))
     options.add_strategy_options(p)
+    options.add_control_options(p)
+    p.add_argument("--replace-unknown-target", action="store_true",
+                   help="an unknown output token reads as the source token it attends "
+                        "to most (models with attention)")
     p.add_argument("--by-length", action="store_true",
                    help="also break scores down by source length, with a PNG plot")
     p.set_defaults(run=run)
@@ -60,7 +64,8 @@ def run(args):
     if not sources:
         raise CLIError(f"the {args.split} split of this run is empty")
     predictions, _ = decode_texts(model, source_tokenizer, target_tokenizer, sources,
-                                  strategy=strategy)
+                                  strategy=strategy, controls=options.controls(args),
+                                  replace_unknown_target=args.replace_unknown_target)
     results, rows = score(config, sources, predictions, references, args.by_length)
     results.update(split=args.split, method=args.method)
     print(metrics.format_table([{"metric": k, "value": v} for k, v in results.items()]))

@@ -10,6 +10,10 @@ def add_parser(subparsers):
     p.add_argument("run_dir")
     p.add_argument("--format", required=True, choices=("savedmodel", "tflite"))
     options.add_strategy_options(p)
+    options.add_control_options(p)
+    p.add_argument("--replace-unknown-target", action="store_true",
+                   help="an unknown output token reads as the source token it attends "
+                        "to most (models with attention)")
     p.add_argument("--quantization", choices=("dynamic", "float16", "int8"))
     p.add_argument("--overwrite", action="store_true",
                    help="replace --out if it is an export of the same kind "
@@ -27,6 +31,7 @@ def run(args):
     from keras_seq.export.tflite_sidecars import check_sidecars_free
 
     strategy = options.strategy(args)
+    controls = options.controls(args)
     config, model, source_tokenizer, target_tokenizer = rd.load_run(args.run_dir)
     if args.format == "savedmodel":
         if args.quantization:
@@ -35,7 +40,9 @@ def run(args):
             export_saved_model(model, args.out, source_tokenizer=source_tokenizer,
                                target_tokenizer=target_tokenizer,
                                strategy=strategy, overwrite=args.overwrite,
-                               max_source_length=config.get("max_length"))
+                               max_source_length=config.get("max_length"),
+                               replace_unknown_target=args.replace_unknown_target,
+                               **controls)
         except FileExistsError as e:
             raise CLIError(str(e)) from None
         print(f"wrote SavedModel {args.out}")
@@ -56,7 +63,8 @@ def run(args):
                       quantization=args.quantization, representative_data=representative,
                       max_source_length=config.get("max_length"),
                       overwrite=args.overwrite, source_tokenizer=source_tokenizer,
-                      target_tokenizer=target_tokenizer)
+                      target_tokenizer=target_tokenizer,
+                      replace_unknown_target=args.replace_unknown_target, **controls)
     except FileExistsError as e:
         raise CLIError(str(e)) from None
     print(f"wrote {args.out} (and its vocabularies beside it)")

@@ -102,6 +102,31 @@ def strategy(args):
     return decoding.Greedy()
 
 
+# The decoding controls the CLI offers: (option, Controls argument, type, help).
+CONTROL_OPTIONS = (
+    ("--min-length", "min_length", integer(0), "no output ends before this many tokens"),
+    ("--max-length-a", "max_length_a", real(minimum=0),
+     "with --max-length-b: at most floor(a * source tokens + b) output tokens"),
+    ("--max-length-b", "max_length_b", integer(0), "see --max-length-a"),
+    ("--no-repeat-ngram-size", "no_repeat_ngram_size", integer(0),
+     "no n-gram of this size twice in an output"),
+    ("--repetition-penalty", "repetition_penalty", real(above=0),
+     "> 1 discourages repeated tokens (CTranslate2's rule)"),
+)
+
+
+def add_control_options(parser):
+    """The decoding controls (`keras_seq.decoding.Controls`) as options."""
+    for option, _, kind, text in CONTROL_OPTIONS:
+        parser.add_argument(option, type=kind, default=None, help=text)
+
+
+def controls(args):
+    """`{Controls argument: value}` for the control options given."""
+    return {name: getattr(args, name) for _, name, _, _ in CONTROL_OPTIONS
+            if getattr(args, name) is not None}
+
+
 def _beam_defaults():
     import inspect
 

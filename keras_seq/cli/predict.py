@@ -23,6 +23,11 @@ def add_parser(subparsers):
     p.add_argument("inputs", nargs="*")
     p.add_argument("--file", help="read one input per line from this file")
     options.add_strategy_options(p)
+    options.add_control_options(p)
+    p.add_argument("--replace-unknown-target", action="store_true",
+                   help="an unknown output token reads as the source token it attends to "
+                        "most (run directories with attention; exports apply what "
+                        "keras-seq export --replace-unknown-target fixed)")
     p.add_argument("--attention-plot", help="PNG of the first input's alignment "
                                             "(run directories only)")
     p.add_argument("--trust-graph", action="store_true",
@@ -143,7 +148,10 @@ class _TFLiteRunner:
     def __init__(self, path):
         from ai_edge_litert.interpreter import Interpreter
 
-        self.tokenizers = tflite_tokenizers(path)
+        from keras_seq.text import replace_unknown_target
+
+        self._replace = replace_unknown_target
+        *self.tokenizers, self.replace_unknown = tflite_tokenizers(path)
         try:  # one interpreter, used by this thread only (LiteRT is not thread-safe)
             self.runner = Interpreter(path).get_signature_runner("generate")
         except Exception as e:
@@ -155,7 +163,13 @@ class _TFLiteRunner:
             rest = texts[len(outputs):]
             ids = self.tokenizers[0].tokenize(rest).numpy().astype(np.int32)
             out = self.runner(encoder_ids=ids)
-            decoded = self.tokenizers[1].detokenize(out["ids"], out["lengths"]).numpy()
+            if self.replace_unknown and "attention" in out:
+                rows = len(out["lengths"])
+                decoded = self._replace(
+                    self.tokenizers[1], out["ids"], out["lengths"], out["attention"],
+                    self.tokenizers[0].pieces(rest[:rows])).numpy()
+            else:
+                decoded = self.tokenizers[1].detokenize(out["ids"], out["lengths"]).numpy()
             if len(decoded) == 0:
                 raise CLIError("the .tflite answered a request with no rows")
             outputs += [t.decode("utf-8") for t in decoded]
@@ -200,7 +214,8 @@ def check_graph(path):
 
 
 def tflite_tokenizers(path):
-    """Tokenizers written beside a .tflite by `keras-seq export`."""
+    """Tokenizers written beside a .tflite by `keras-seq export`, and whether
+    its outputs get unknown replacement: `(source, target, replace)`."""
     from keras_seq.export.tflite_sidecars import sidecar_paths
 
     paths = sidecar_paths(path)
@@ -211,24 +226,32 @@ def tflite_tokenizers(path):
         tokenizer = rd.load_tokenizer(spec[side], vocabulary)
         fingerprint.check_vocabulary(spec, side, tokenizer, vocabulary, path)
         tokenizers.append(tokenizer)
-    return tokenizers
+    return (*tokenizers, spec.get("replace_unknown_target") is True)
 
 
-def plot_first_alignment(model, source_tokenizer, target_tokenizer, text, output, path):
+def plot_first_alignment(model, tokenizers, text, decoding, path):
+    """Plot the weights the search itself used for `text`'s output.
+
+    `decoding` is `(strategy, controls, max_source_length)`, as for the
+    printed output, run through `generate(..., return_attention=True)`: the
+    plot shows the search's own alignment, not a second, teacher-forced pass.
+    """
     from keras_seq import viz
-    from keras_seq.constants import BOS
 
-    source_ids = source_tokenizer.tokenize([text]).numpy()
-    target_ids = target_tokenizer.tokenize([output]).numpy()
-    decoder_ids = np.concatenate([[[BOS]], target_ids], axis=1).astype("int32")
-    _, weights = model({"encoder_ids": source_ids, "decoder_ids": decoder_ids},
-                       return_attention=True)
-    if weights is None:
+    if "attention" not in model.decoder.state_spec():
         raise CLIError("this model has no attention to plot (--model rnn)")
-    source_tokens = [source_tokenizer.vocabulary[i] for i in source_ids[0]]
-    target_tokens = [target_tokenizer.vocabulary[i] for i in target_ids[0]] + ["</s>"]
-    viz.plot_attention(np.asarray(weights[0]), source_tokens, target_tokens, path,
-                       title=text)
+    source_tokenizer, target_tokenizer = tokenizers
+    strategy, controls, max_source_length = decoding
+    source_ids = source_tokenizer.tokenize([text], max_length=max_source_length)
+    out = model.generate(source_ids, strategy=strategy,
+                         **{**controls, "return_attention": True})
+    length = int(out["lengths"][0])
+    if length == 0:
+        raise CLIError("the first output is empty: there is no alignment to plot")
+    source_tokens = [source_tokenizer.vocabulary[i] for i in source_ids.numpy()[0]]
+    target_tokens = [target_tokenizer.vocabulary[i] for i in out["ids"].numpy()[0, :length]]
+    viz.plot_attention(np.asarray(out["attention"][0, :length]), source_tokens,
+                       target_tokens, path, title=text)
 
 
 def run(args):
@@ -242,6 +265,11 @@ def run(args):
     if (tflite or saved_model) and args.method != "greedy":
         raise CLIError("--method applies to run directories: an export decodes with the "
                        "strategy it was exported with (keras-seq export --method)")
+    controls = options.controls(args)
+    if (tflite or saved_model) and (controls or args.replace_unknown_target):
+        raise CLIError("decoding controls (--min-length, ..., --replace-unknown-target) apply "
+                       "to run directories: an export decodes with those it was exported "
+                       "with (keras-seq export)")
     model = None
     if tflite:
         decode = _TFLiteRunner(path)
@@ -255,8 +283,9 @@ def run(args):
         def decode(chunk):
             # Sources are cut to the run's positions, as `keras-seq export` does.
             return decode_texts(model, source_tokenizer, target_tokenizer, chunk,
-                                strategy=strategy,
-                                max_source_length=config.get("max_length"))
+                                strategy=strategy, controls=controls,
+                                max_source_length=config.get("max_length"),
+                                replace_unknown_target=args.replace_unknown_target)
     first = None
     for chunk in chunks(texts):
         outputs, scores = decode(chunk)
@@ -266,8 +295,9 @@ def run(args):
         first = first or (chunk[0], outputs[0])
     if args.attention_plot:  # after the predictions: a failure here loses none
         try:
-            plot_first_alignment(model, source_tokenizer, target_tokenizer,
-                                 *first, args.attention_plot)
+            plot_first_alignment(model, (source_tokenizer, target_tokenizer), first[0],
+                                 (strategy, controls, config.get("max_length")),
+                                 args.attention_plot)
         except CLIError:
             raise
         except Exception as e:

@@ -6,7 +6,7 @@ builtins: no TensorArray/TensorList, no Python control flow on tensor values.
 
 import tensorflow as tf
 
-from keras_seq.arguments import check_int, check_min_length, is_int
+from keras_seq.arguments import check_int, is_int
 
 # Large finite negative used instead of -inf, so that sums and softmaxes of
 # "impossible" entries never produce NaN.
@@ -59,19 +59,6 @@ def state_invariants(state):
         return tf.TensorShape([None]).concatenate(shape[1:])
 
     return tf.nest.map_structure(relax, state)
-
-
-def forbid_early_eos(values, t, min_length, eos_id):
-    """`values` (N, V) with the EOS column at NEG_INF while `t < min_length`.
-
-    Unchanged (no op added) when `min_length` is 0, so a loop without the
-    constraint traces the same graph as before.
-    """
-    if not min_length:
-        return values
-    columns = tf.range(tf.shape(values)[-1], dtype=tf.int32)
-    early = tf.logical_and(tf.less(t, min_length), tf.equal(columns, eos_id))  # (V,)
-    return tf.where(early[None, :], tf.cast(NEG_INF, values.dtype), values)
 
 
 def log_probs(logits):

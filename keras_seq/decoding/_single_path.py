@@ -3,12 +3,13 @@
 import tensorflow as tf
 
 from keras_seq.constants import PAD
-from keras_seq.decoding import _common
+from keras_seq.decoding import _common, _rules
+from keras_seq.decoding.controls import get_controls
 
 
 def decode_single_path(
     step_fn, initial_state, batch_size, max_length, bos_id, eos_id, choose,
-    min_length=0,
+    controls=None, source_mask=None, target_prefix=None,
 ):
     """Run `step_fn` in one `tf.while_loop`, picking tokens with `choose`.
 
@@ -19,22 +20,31 @@ def decode_single_path(
         max_length: positive int or scalar int tensor.
         bos_id: int. Token fed at the first step.
         eos_id: int. Token that ends a row (not written to `ids`).
-        choose: callable. `choose(logits, t) -> ids`, with float32 logits
-            (N, V), the int32 step `t`, and int32 ids (N,).
-        min_length: int >= 0. EOS is never chosen before step `min_length`
-            (its logit is NEG_INF there); scores stay the model's own
-            log-probabilities of the chosen tokens.
+        choose: callable. `choose(log_probs, t) -> ids`, with float32
+            log-probabilities (N, V) (NEG_INF where a control forbids a
+            token), the int32 step `t`, and int32 ids (N,).
+        controls: a `keras_seq.decoding.Controls` or None.
+        source_mask: bool or int (B, S) or None: which source positions
+            hold tokens; for a per-row length bound and attention outputs.
+        target_prefix: int (B, P) or None; PAD-padded forced first tokens.
 
     Returns:
         Dict with `ids` (B, T) int32, `lengths` (B,) int32 and `scores`
-        (B,) float32, as documented by `greedy_search`.
+        (B,) float32 (and `token_scores` (B, T) when the controls ask), as
+        documented by `greedy_search`.
     """
     _common.check_step_fn(step_fn)
     batch_size = _common.check_size("batch_size", batch_size)
     max_length = _common.check_size("max_length", max_length)
     bos_id = _common.check_token_id("bos_id", bos_id)
     eos_id = _common.check_token_id("eos_id", eos_id)
-    min_length = _common.check_min_length(min_length)
+    controls = get_controls(controls)
+    if controls.coverage_penalty:
+        raise ValueError(
+            "Invalid value for argument `coverage_penalty`. It ranks hypotheses in "
+            "beam search; greedy search and sampling take 0. Received: "
+            f"coverage_penalty={controls.coverage_penalty}")
+    rows = _rules.RowInputs(controls, source_mask, target_prefix)
     initial_state = tf.nest.map_structure(tf.convert_to_tensor, initial_state)
 
     ids = tf.fill(tf.stack([batch_size, max_length]), PAD)  # (B, L)
@@ -42,16 +52,18 @@ def decode_single_path(
     scores = tf.zeros(tf.reshape(batch_size, [1]), tf.float32)  # (B,)
     finished = tf.zeros(tf.reshape(batch_size, [1]), tf.bool)  # (B,)
     ids_t = tf.fill(tf.reshape(batch_size, [1]), tf.constant(bos_id, tf.int32))
+    # Per-token log-probs, only when asked for (no op otherwise).
+    token_scores = tf.zeros(tf.stack([batch_size, max_length]) if
+                            controls.return_token_scores else [0, 0], tf.float32)
+    alignments = _rules.attention_buffer(batch_size, max_length, rows.mask, controls)
 
-    def cond(t, ids_t, state, ids, lengths, scores, finished):
+    def cond(t, ids_t, state, ids, lengths, scores, finished, token_scores, alignments):
         return tf.logical_not(tf.reduce_all(finished))
 
-    def body(t, ids_t, state, ids, lengths, scores, finished):
-        logits, state = step_fn(ids_t, state)
-        logits = tf.cast(logits, tf.float32)  # (B, V)
-        log_probs = _common.log_probs(logits)
-        allowed = _common.forbid_early_eos(logits, t, min_length, eos_id)
-        next_ids = tf.cast(choose(allowed, t), tf.int32)  # (B,)
+    def body(t, ids_t, state, ids, lengths, scores, finished, token_scores, alignments):
+        logits, state, attention = _rules.split_step(step_fn, ids_t, state, controls)
+        log_probs = _rules.step_log_probs(logits, t, ids, eos_id, controls, rows)
+        next_ids = tf.cast(choose(log_probs, t), tf.int32)  # (B,)
         token_log_probs = _common.pick(log_probs, next_ids)
         # A finished row keeps its score; the EOS log-prob itself counts.
         scores = scores + tf.where(
@@ -61,11 +73,17 @@ def decode_single_path(
         ids = _common.write_column(
             ids, t, tf.where(ends, PAD, next_ids)
         )
+        if controls.return_token_scores:
+            token_scores = _common.write_column(
+                token_scores, t, tf.where(ends, 0.0, token_log_probs))
+        if controls.return_attention:
+            alignments = _rules.write_step(
+                alignments, t, tf.where(ends[:, None], 0.0, attention))
         lengths = lengths + tf.cast(tf.logical_not(ends), tf.int32)
         # Finished rows keep being fed EOS; their outputs are ignored.
         eos = tf.fill(tf.shape(next_ids), eos_id)
         ids_t = tf.where(finished, eos, next_ids)
-        return t + 1, ids_t, state, ids, lengths, scores, ends
+        return t + 1, ids_t, state, ids, lengths, scores, ends, token_scores, alignments
 
     loop_vars = (
         tf.constant(0, tf.int32),
@@ -75,6 +93,8 @@ def decode_single_path(
         lengths,
         scores,
         finished,
+        token_scores,
+        alignments,
     )
     invariants = (
         tf.TensorShape([]),
@@ -84,16 +104,23 @@ def decode_single_path(
         tf.TensorShape([None]),
         tf.TensorShape([None]),
         tf.TensorShape([None]),
+        tf.TensorShape([None, None]),
+        tf.TensorShape([None, None, None]),
     )
-    _, _, _, ids, lengths, scores, _ = tf.while_loop(
+    _, _, _, ids, lengths, scores, _, token_scores, alignments = tf.while_loop(
         cond,
         body,
         loop_vars,
         shape_invariants=invariants,
         maximum_iterations=max_length,
     )
-    return {
+    out = {
         "ids": _common.trim_to_longest(ids, lengths),
         "lengths": lengths,
         "scores": scores,
     }
+    if controls.return_token_scores:
+        out["token_scores"] = _common.trim_to_longest(token_scores, lengths)
+    if controls.return_attention:
+        out["attention"] = _rules.trim_steps(alignments, lengths)
+    return out

@@ -4,7 +4,8 @@ import tensorflow as tf
 
 from keras_seq.arguments import check_int, check_number
 from keras_seq.constants import BOS, EOS, PAD
-from keras_seq.decoding import _common
+from keras_seq.decoding import _common, _rules
+from keras_seq.decoding.controls import get_controls
 from keras_seq.decoding.reorder_state import reorder_state
 from keras_seq.decoding.tile_beams import tile_beams
 
@@ -38,7 +39,9 @@ def beam_search(
     num_return=1,
     bos_id=BOS,
     eos_id=EOS,
-    min_length=0,
+    controls=None,
+    source_mask=None,
+    target_prefix=None,
 ):
     """Decode with beam search, keeping the `beam_size` best hypotheses.
 
@@ -82,17 +85,23 @@ def beam_search(
             `keras_seq.BOS`.
         eos_id: int. Token that ends a hypothesis. Defaults to
             `keras_seq.EOS`.
-        min_length: int >= 0. No hypothesis ends before `min_length`
-            tokens: EOS gets NEG_INF before that step (see
-            `greedy_search`). Defaults to `0`.
+        controls: a `keras_seq.decoding.Controls` or None (see
+            `greedy_search`); they apply to every hypothesis, and rank it
+            with the log-probabilities they leave.
+        source_mask: `(B, S)` or None (see `greedy_search`).
+        target_prefix: int `(B, P)` or None: every hypothesis of item b
+            starts with its prefix (see `greedy_search`).
 
     Returns:
         Dict with `"ids"` int32 `(B, T)` (tokens without EOS, PAD after the
         end, `T` the longest returned length), `"lengths"` int32 `(B,)`
         (tokens before EOS) and `"scores"` float32 `(B,)` (length-penalised
-        score) for the best hypothesis. With `num_return > 1` each gains a
-        leading n-best axis, best first: `(num_return, B, T)`,
-        `(num_return, B)` and `(num_return, B)`.
+        score, plus the coverage penalty when set) for the best hypothesis,
+        and `"token_scores"` float32 `(B, T)` (each token's log-probability,
+        not length-penalised) and `"attention"` float32 `(B, T, S)` when the
+        controls ask. With `num_return > 1` each gains a leading n-best
+        axis, best first: `(num_return, B, T)`, `(num_return, B)` and
+        `(num_return, B)`.
 
     Example:
 
@@ -119,10 +128,11 @@ def beam_search(
     max_length = _common.check_size("max_length", max_length)
     bos_id = _common.check_token_id("bos_id", bos_id)
     eos_id = _common.check_token_id("eos_id", eos_id)
-    min_length = _common.check_min_length(min_length)
+    controls = get_controls(controls)
     alpha = float(length_penalty)
     k = int(beam_size)
     n = batch_size * k
+    rows = _rules.RowInputs(controls, source_mask, target_prefix, rows=k)
 
     state = tile_beams(
         tf.nest.map_structure(tf.convert_to_tensor, initial_state), k
@@ -134,14 +144,22 @@ def beam_search(
     first_beam = tf.tile(tf.range(k) < 1, tf.reshape(batch_size, [1]))
     sums = tf.where(first_beam, 0.0, _common.NEG_INF)  # (N,)
     ids_t = tf.fill(tf.reshape(n, [1]), tf.constant(bos_id, tf.int32))
+    # Per-token log-probs, only when asked for (no op otherwise).
+    token_scores = tf.zeros(tf.stack([n, max_length]) if
+                            controls.return_token_scores else [0, 0], tf.float32)
+    alignments = _rules.attention_buffer(n, max_length, rows.mask, controls)
+    beta = controls.coverage_penalty
+    # The attention each source token received so far (GNMT coverage).
+    coverage = tf.zeros(tf.shape(rows.mask) if beta else [0, 0], tf.float32)
 
-    def cond(t, ids_t, state, ids, lengths, sums, finished):
+    def cond(t, ids_t, state, ids, lengths, sums, finished, token_scores, alignments,
+             coverage):
         return tf.logical_not(tf.reduce_all(finished))
 
-    def body(t, ids_t, state, ids, lengths, sums, finished):
-        logits, state = step_fn(ids_t, state)
-        log_probs = _common.log_probs(logits)  # (N, V)
-        log_probs = _common.forbid_early_eos(log_probs, t, min_length, eos_id)
+    def body(t, ids_t, state, ids, lengths, sums, finished, token_scores, alignments,
+             coverage):
+        logits, state, attention = _rules.split_step(step_fn, ids_t, state, controls)
+        log_probs = _rules.step_log_probs(logits, t, ids, eos_id, controls, rows)  # (N, V)
         vocab_size = tf.shape(log_probs)[-1]
         # A finished hypothesis has one continuation, EOS at no cost, so it
         # competes with its unchanged score.
@@ -153,6 +171,9 @@ def beam_search(
         candidate_scores = _penalize(
             candidate_sums, candidate_lengths[:, None], alpha
         )
+        if beta:  # the same for every continuation of a hypothesis
+            coverage = coverage + tf.where(finished[:, None], 0.0, attention)  # (N, S)
+            candidate_scores += _rules.coverage_penalty(coverage, rows.mask, beta)[:, None]
 
         # Best K candidates among the K * V continuations of each item.
         flat_scores = tf.reshape(candidate_scores, [-1, k * vocab_size])
@@ -162,19 +183,32 @@ def beam_search(
         tokens = tf.reshape(top % vocab_size, [-1])  # (N,)
 
         flat_sums = tf.reshape(candidate_sums, [-1])  # (N * V,)
-        sums = tf.gather(flat_sums, parents * vocab_size + tokens)
+        chosen = parents * vocab_size + tokens
+        sums = tf.gather(flat_sums, chosen)
         was_finished = tf.gather(finished, parents)
         ends = tf.logical_or(was_finished, tf.equal(tokens, eos_id))
         ids = _common.write_column(
             tf.gather(ids, parents), t, tf.where(ends, PAD, tokens)
         )
+        if controls.return_token_scores:
+            token_log_probs = tf.gather(tf.reshape(log_probs, [-1]), chosen)
+            token_scores = _common.write_column(
+                tf.gather(token_scores, parents), t, tf.where(ends, 0.0, token_log_probs))
+        if controls.return_attention:
+            alignments = _rules.write_step(
+                tf.gather(alignments, parents), t,
+                tf.where(ends[:, None], 0.0, tf.gather(attention, parents)))
+        if beta:
+            coverage = tf.gather(coverage, parents)
         lengths = tf.gather(lengths, parents) + tf.cast(
             tf.logical_not(ends), tf.int32
         )
         state = reorder_state(state, parents)
-        return t + 1, tokens, state, ids, lengths, sums, ends
+        return (t + 1, tokens, state, ids, lengths, sums, ends, token_scores, alignments,
+                coverage)
 
-    loop_vars = (tf.constant(0), ids_t, state, ids, lengths, sums, finished)
+    loop_vars = (tf.constant(0), ids_t, state, ids, lengths, sums, finished, token_scores,
+                 alignments, coverage)
     invariants = (
         tf.TensorShape([]),
         tf.TensorShape([None]),
@@ -183,8 +217,11 @@ def beam_search(
         tf.TensorShape([None]),
         tf.TensorShape([None]),
         tf.TensorShape([None]),
+        tf.TensorShape([None, None]),
+        tf.TensorShape([None, None, None]),
+        tf.TensorShape([None, None]),
     )
-    _, _, _, ids, lengths, sums, finished = tf.while_loop(
+    _, _, _, ids, lengths, sums, finished, token_scores, alignments, coverage = tf.while_loop(
         cond,
         body,
         loop_vars,
@@ -195,11 +232,23 @@ def beam_search(
     # Beams are kept sorted best first by `top_k`, and the final score of
     # each is the score it was ranked with at its last step.
     scores = _penalize(sums, lengths + tf.cast(finished, tf.int32), alpha)
+    if beta:
+        scores += _rules.coverage_penalty(coverage, rows.mask, beta)
     ids = tf.reshape(ids, tf.stack([batch_size, k, max_length]))
     ids = tf.transpose(ids[:, :num_return], [1, 0, 2])  # (R, B, L)
     lengths = tf.transpose(tf.reshape(lengths, [-1, k])[:, :num_return])
     scores = tf.transpose(tf.reshape(scores, [-1, k])[:, :num_return])
-    ids = _common.trim_to_longest(ids, lengths)
+    out = {"ids": _common.trim_to_longest(ids, lengths), "lengths": lengths,
+           "scores": scores}
+    if controls.return_token_scores:
+        token_scores = tf.reshape(token_scores, tf.stack([batch_size, k, max_length]))
+        token_scores = tf.transpose(token_scores[:, :num_return], [1, 0, 2])
+        out["token_scores"] = _common.trim_to_longest(token_scores, lengths)
+    if controls.return_attention:
+        width = tf.shape(alignments)[-1]
+        alignments = tf.reshape(alignments, tf.stack([batch_size, k, max_length, width]))
+        alignments = tf.transpose(alignments[:, :num_return], [1, 0, 2, 3])
+        out["attention"] = _rules.trim_steps(alignments, lengths)
     if num_return == 1:
-        return {"ids": ids[0], "lengths": lengths[0], "scores": scores[0]}
-    return {"ids": ids, "lengths": lengths, "scores": scores}
+        return {name: value[0] for name, value in out.items()}
+    return out

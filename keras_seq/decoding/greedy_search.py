@@ -8,7 +8,7 @@ from keras_seq.decoding import _single_path
 
 def greedy_search(
     step_fn, initial_state, batch_size, max_length, bos_id=BOS, eos_id=EOS,
-    min_length=0,
+    controls=None, source_mask=None, target_prefix=None,
 ):
     """Decode by taking the highest-scoring token at every step.
 
@@ -35,10 +35,16 @@ def greedy_search(
         bos_id: int. Token fed at the first step. Defaults to
             `keras_seq.BOS`.
         eos_id: int. Token that ends a row. Defaults to `keras_seq.EOS`.
-        min_length: int >= 0. No row ends before `min_length` tokens: EOS
-            is never chosen at an earlier step (rows still stop at
-            `max_length`). Scores stay the model's log-probabilities of the
-            chosen tokens (no renormalisation). Defaults to `0`.
+        controls: a `keras_seq.decoding.Controls` (min length, per-row
+            length bound, n-gram blocking, repetition penalty, per-token
+            scores) or None for none. Defaults to `None`.
+        source_mask: bool or int `(B, S)` or None. Which source positions
+            hold tokens (non-zero): the row's source length `S` of the bound
+            `max_length_a * S + max_length_b`, and the width of attention
+            outputs. Needed by those controls only.
+        target_prefix: int `(B, P)` or None. Tokens each row must start
+            with (PAD-padded: a row's prefix ends at its first PAD); the
+            search is free after them. Defaults to `None`.
 
     Returns:
         Dict with
@@ -65,10 +71,10 @@ def greedy_search(
     ([[4], [4]], [1, 1])
     """
 
-    def choose(logits, t):
-        return tf.math.argmax(logits, axis=-1, output_type=tf.int32)
+    def choose(log_probs, t):
+        return tf.math.argmax(log_probs, axis=-1, output_type=tf.int32)
 
     return _single_path.decode_single_path(
         step_fn, initial_state, batch_size, max_length, bos_id, eos_id, choose,
-        min_length=min_length,
+        controls=controls, source_mask=source_mask, target_prefix=target_prefix,
     )

@@ -49,7 +49,9 @@ def sample(
     seed=None,
     bos_id=BOS,
     eos_id=EOS,
-    min_length=0,
+    controls=None,
+    source_mask=None,
+    target_prefix=None,
 ):
     """Decode by sampling each token from the (filtered) model distribution.
 
@@ -67,8 +69,9 @@ def sample(
     it runs in a SavedModel and TF Serving, but TFLite needs Flex for it.
 
     `scores` are the summed log-probabilities of the sampled tokens under the
-    model's *unmodified* distribution (log-softmax of the raw logits, before
-    temperature and filtering), so they compare with greedy and beam scores.
+    model's distribution before temperature and filtering (log-softmax of the
+    raw logits, or of the penalised ones with a `repetition_penalty`), so
+    they compare with greedy and beam scores.
 
     Rows stop at their own EOS and the loop ends when every row has finished
     or after `max_length` steps, as in `greedy_search`.
@@ -90,12 +93,15 @@ def sample(
         bos_id: int. Token fed at the first step. Defaults to
             `keras_seq.BOS`.
         eos_id: int. Token that ends a row. Defaults to `keras_seq.EOS`.
-        min_length: int >= 0. EOS is never drawn before `min_length`
-            tokens (see `greedy_search`). Defaults to `0`.
+        controls: a `keras_seq.decoding.Controls` or None, applied before
+            the temperature and the filters (see `greedy_search`).
+        source_mask: `(B, S)` or None (see `greedy_search`).
+        target_prefix: int `(B, P)` or None (see `greedy_search`).
 
     Returns:
         Dict with `"ids"` int32 `(B, T)`, `"lengths"` int32 `(B,)` and
-        `"scores"` float32 `(B,)`, as for `greedy_search`.
+        `"scores"` float32 `(B,)` (and `"token_scores"` when the controls
+        ask), as for `greedy_search`.
 
     Example:
 
@@ -115,7 +121,7 @@ def sample(
     """
     temperature, top_k, top_p, seed = check_sample_arguments(temperature, top_k, top_p, seed)
 
-    def choose(logits, t):
+    def choose(logits, t):  # log-probabilities: the same up to a shift
         # Shifted so the best logit is 0 and the others negative: any
         # positive temperature then gives logits in [-inf, 0], never NaN (a
         # tiny temperature, even one that is 0 in float32, gives -inf, i.e.
@@ -141,5 +147,5 @@ def sample(
 
     return _single_path.decode_single_path(
         step_fn, initial_state, batch_size, max_length, bos_id, eos_id, choose,
-        min_length=min_length,
+        controls=controls, source_mask=source_mask, target_prefix=target_prefix,
     )

@@ -159,3 +159,36 @@ def unk_outside(ids, vocab_size):
     """Ids outside `[0, vocab_size)` to UNK."""
     in_range = tf.logical_and(ids >= 0, ids < vocab_size)
     return tf.where(in_range, ids, tf.fill(tf.shape(ids), UNK))
+
+
+def fit_prefix(prefix, rows, name, max_input_length, vocab_size):
+    """A target prefix for `rows` sources, made safe.
+
+    In a SavedModel a prefix with another number of rows than the sources,
+    or longer than `max_input_length`, is refused; in TFLite it is cut (and
+    padded with PAD rows, i.e. no prefix) to fit. Ids outside the target
+    vocabulary become UNK.
+
+    Args:
+        prefix: int tensor `(B', P)`, PAD-padded.
+        rows: scalar int32 tensor. The number of sources, B.
+        name: str. The signature argument, named in the messages.
+        max_input_length: int. Most prefix tokens.
+        vocab_size: int. The target vocabulary's size.
+
+    Returns:
+        int32 `(B, min(P, max_input_length))`.
+    """
+    prefix = tf.cast(prefix, tf.int32)
+    prefix = _refuse_unless(prefix, tf.equal(tf.shape(prefix)[0], rows), [
+        f"Invalid shape for argument `{name}`. Expected one prefix per input. "
+        "Received: ", tf.shape(prefix)[0], " prefixes for ", rows, " inputs",
+    ])
+    prefix = _refuse_unless(prefix, tf.shape(prefix)[1] <= max_input_length, [
+        f"Invalid shape for argument `{name}`. Expected prefixes of at most "
+        f"max_input_length={max_input_length} tokens. Received: ",
+        tf.shape(prefix)[1], " tokens",
+    ])
+    prefix = prefix[:rows, :max_input_length]
+    prefix = tf.pad(prefix, [[0, rows - tf.shape(prefix)[0]], [0, 0]])
+    return unk_outside(prefix, vocab_size)

@@ -4,6 +4,7 @@ import os
 
 import tensorflow as tf
 
+from keras_seq.decoding.controls import Controls
 from keras_seq.export.artifacts import check_replaceable
 from keras_seq.atomic import atomic_directory
 from keras_seq.export.request_bounds import (
@@ -20,13 +21,15 @@ def export_saved_model(
     source_tokenizer=None,
     target_tokenizer=None,
     strategy="greedy",
-    min_length=0,
     max_length=None,
     max_source_length=None,
     overwrite=False,
     max_batch_size=DEFAULT_MAX_BATCH_SIZE,
     max_input_length=DEFAULT_MAX_INPUT_LENGTH,
     max_batch_tokens=DEFAULT_MAX_BATCH_TOKENS,
+    target_prefix=False,
+    replace_unknown_target=False,
+    **controls,
 ):
     """Write `model` with its decode loop as a SavedModel for TF Serving.
 
@@ -42,7 +45,14 @@ def export_saved_model(
           `generate_ids`.
         - `generate_ids`: `encoder_ids` int32 `(B, S)` to `ids` int32
           `(B, T)` (EOS excluded, PAD after the end), `lengths` int32 `(B,)`
-          and `scores` float32 `(B,)`.
+          and `scores` float32 `(B,)`; with `return_token_scores=True` also
+          `token_scores` float32 `(B, T)`, with `return_attention=True`
+          `attention` float32 `(B, T, S)` (the chosen hypothesis' weights).
+        - With `target_prefix=True`, `generate_prefix_ids`: `encoder_ids`
+          and `prefix_ids` int32 `(B, P)` (PAD-padded; each output starts
+          with its row's prefix) to the outputs of `generate_ids`; and, with
+          tokenizers, `serving_prefix`: `text` and `prefix` strings `(B,)`
+          (an empty prefix decodes freely) to `text` and `score`.
 
     Defined behaviour on bad input: ids outside the source vocabulary are
     read as UNK; sources longer than `max_source_length` are truncated; an
@@ -67,8 +77,6 @@ def export_saved_model(
         strategy: the search the graph runs: `keras_seq.decoding.Greedy()`
             or `Beam(size=..., length_penalty=...)` (one hypothesis per
             source), or its name. Defaults to `"greedy"`.
-        min_length: int >= 0. No output ends before this many tokens (EOS
-            is forbidden at earlier steps), fixed at export. Defaults to `0`.
         max_length: int or None. Most generated tokens, EOS included.
             `None` uses `2 * S + 10`, capped by a Transformer's cache.
         max_source_length: int or None. Longer sources are truncated.
@@ -82,6 +90,20 @@ def export_saved_model(
             to `16384`.
         max_batch_tokens: int. Most inputs x tokens per request (after
             truncation to `max_source_length`). Defaults to `65536`.
+        target_prefix: bool. Add the prefix signatures. A prefix with
+            another number of rows than the inputs, or longer than
+            `max_input_length`, is refused. Defaults to `False`.
+        replace_unknown_target: bool. In the text signatures, each UNK of an
+            output reads as the source token (the source tokenizer's piece,
+            verbatim) it attends to most (OpenNMT-tf's
+            `replace_unknown_target`). Needs tokenizers and a decoder with
+            attention; `generate_ids` then also returns `attention`.
+            Defaults to `False`.
+        **controls: the decoding controls, fixed at export: the keyword
+            arguments of `keras_seq.decoding.Controls` (`min_length`,
+            `max_length_a`, `max_length_b`, `no_repeat_ngram_size`,
+            `repetition_penalty`, `coverage_penalty` (beam), `return_token_scores`,
+            `return_attention`).
 
     Returns:
         The path written.
@@ -91,7 +113,7 @@ def export_saved_model(
     >>> keras_seq.export.export_saved_model(
     ...     model, "saved_models/g2p/1", source_tokenizer=chars,
     ...     target_tokenizer=phonemes,
-    ...     strategy=keras_seq.decoding.Beam(size=4))
+    ...     strategy=keras_seq.decoding.Beam(size=4), no_repeat_ngram_size=3)
     """
     if (source_tokenizer is None) != (target_tokenizer is None):
         raise ValueError(
@@ -100,10 +122,13 @@ def export_saved_model(
             f"Received: source_tokenizer={source_tokenizer!r}, "
             f"target_tokenizer={target_tokenizer!r}"
         )
+    controls = Controls.from_kwargs(controls)
     module = ServingModule(
         model,
         strategy=strategy,
-        min_length=min_length,
+        controls=controls,
+        target_prefix=target_prefix,
+        replace_unknown_target=replace_unknown_target,
         max_length=max_length,
         max_source_length=max_source_length,
         source_tokenizer=source_tokenizer,
@@ -112,13 +137,17 @@ def export_saved_model(
         max_input_length=max_input_length,
         max_batch_tokens=max_batch_tokens,
     )
-    functions = module.signatures(
-        ["generate_ids"] + (["text"] if source_tokenizer is not None else [])
-    )
+    names = ["generate_ids"] + (["text"] if source_tokenizer is not None else [])
+    if module.target_prefix:
+        names += ["generate_prefix_ids"] + (
+            ["serving_prefix"] if source_tokenizer is not None else [])
+    functions = module.signatures(names)
     signatures = {
         "generate_ids": functions["generate_ids"],
         "serving_default": functions.get("text", functions["generate_ids"]),
     }
+    signatures.update({name: functions[name] for name in names
+                       if name in ("generate_prefix_ids", "serving_prefix")})
     if overwrite and os.path.exists(path):
         check_replaceable(os.fspath(path), "savedmodel")
     with atomic_directory(path, overwrite=overwrite) as tmp:

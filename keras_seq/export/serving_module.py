@@ -3,7 +3,8 @@
 import tensorflow as tf
 
 from keras_seq import decoding
-from keras_seq.arguments import check_int, check_min_length
+from keras_seq.arguments import check_bool, check_int
+from keras_seq.decoding.controls import Controls, get_controls
 from keras_seq.export import signature_catalog
 from keras_seq.export.request_bounds import (
     DEFAULT_MAX_BATCH_SIZE,
@@ -12,15 +13,34 @@ from keras_seq.export.request_bounds import (
     bound_batch,
     bound_request,
     bound_text_bytes,
+    fit_prefix,
     unk_outside,
 )
 from keras_seq.export.step_functions import StepFunctions
+from keras_seq.text.replace_unknown_target import replace_unknown_target
 from keras_seq.models.generation import (
+    check_controls,
     check_decode_length,
     default_max_length,
     generate_ids,
 )
 
+
+
+def check_replace_unknown(decoder, source_tokenizer):
+    """`replace_unknown_target` needs attention and a text signature."""
+    spec = decoder.state_spec()
+    if not isinstance(spec, dict) or "attention" not in spec:
+        raise ValueError(
+            "Invalid value for argument `replace_unknown_target`. It copies the source "
+            "token an output attends to most, so it needs a decoder with attention "
+            "(AttentionRNNDecoder, TransformerDecoder). Received: "
+            f"replace_unknown_target=True for a {type(decoder).__name__}")
+    if source_tokenizer is None:
+        raise ValueError(
+            "Invalid value for argument `replace_unknown_target`. It applies to the text "
+            "signature, which needs `source_tokenizer` and `target_tokenizer`. "
+            "Received: replace_unknown_target=True without tokenizers")
 
 
 def check_export_strategy(strategy):
@@ -63,7 +83,13 @@ class ServingModule(tf.Module):
         model: a built `keras_seq.models.Seq2Seq`.
         strategy: a `keras_seq.decoding.Greedy` or `Beam` (with
             `num_return=1`), or its name. Sampling is not exported.
-        min_length: int >= 0. No output ends before this many tokens.
+        controls: a `keras_seq.decoding.Controls` or None, fixed at export.
+        target_prefix: bool. Whether the prefix signatures can be traced
+            (a runtime prefix input; see `signature_catalog`).
+        replace_unknown_target: bool. The text signatures replace each UNK
+            of an output by the source token it attends to most (needs a
+            decoder with attention; the id signatures then also return
+            `attention`).
         max_length: int or None. Most generated tokens (EOS included);
             `None` uses `2 * S + 10`, capped by a Transformer's cache.
         max_source_length: int or None. Longer sources are truncated; also
@@ -84,7 +110,9 @@ class ServingModule(tf.Module):
         model,
         strategy="greedy",
         max_length=None,
-        min_length=0,
+        controls=None,
+        target_prefix=False,
+        replace_unknown_target=False,
         max_source_length=None,
         batch_size=None,
         source_tokenizer=None,
@@ -95,7 +123,14 @@ class ServingModule(tf.Module):
     ):
         super().__init__(name="keras_seq_serving")
         self.strategy = check_export_strategy(strategy)
-        self.min_length = check_min_length(min_length)
+        self.controls = get_controls(controls)
+        self.replace_unknown_target = check_bool("replace_unknown_target",
+                                                 replace_unknown_target)
+        if self.replace_unknown_target:
+            check_replace_unknown(model.decoder, source_tokenizer)
+            self.controls = Controls(**{**self.controls.get_config(), "return_attention": True})
+        check_controls(model.decoder, self.strategy, self.controls)
+        self.target_prefix = check_bool("target_prefix", target_prefix)
         check_decode_length(model.decoder, max_length)
         max_source_length = check_int("max_source_length", max_source_length, allow_none=True)
         batch_size = check_int("batch_size", batch_size, allow_none=True)
@@ -138,32 +173,43 @@ class ServingModule(tf.Module):
         return unk_outside(ids, self.source_vocab_size)
 
     # -- generation -------------------------------------------------------
-    def generate_ids(self, encoder_ids, name="encoder_ids"):
+    def generate_ids(self, encoder_ids, name="encoder_ids", prefix=None,
+                     prefix_name="prefix_ids"):
         ids = self.sanitize(encoder_ids, name)
+        if prefix is not None:
+            prefix = fit_prefix(prefix, tf.shape(ids)[0], prefix_name,
+                                self.max_input_length, self.target_vocab_size)
         max_length = self.max_length
         if max_length is None:
             max_length = default_max_length(self.model.decoder, tf.shape(ids)[1])
-        out = generate_ids(
+        return generate_ids(
             self.model.encoder,
             self.model.decoder,
             ids,
             max_length,
             self.strategy,
-            self.min_length,
+            self.controls,
+            prefix,
         )
-        return out
 
-    def generate_text(self, text):
+    def generate_text(self, text, prefix=None):
         # Refuse a batch past the bound, and texts too long by far, before
         # tokenizing; the length bounds proper are checked on the ids.
         text = bound_batch(text, "text", self.max_batch_size)  # (B,)
         text = bound_text_bytes(text, "text", self.max_input_length)  # (B,)
         ids = self.source_tokenizer.tokenize(text)  # (B, S)
-        out = self.generate_ids(ids, name="text")
-        return {
-            "text": self.target_tokenizer.detokenize(out["ids"], out["lengths"]),
-            "score": out["scores"],
-        }
+        if prefix is not None:
+            prefix = bound_batch(prefix, "prefix", self.max_batch_size)
+            prefix = bound_text_bytes(prefix, "prefix", self.max_input_length)
+            prefix = self.target_tokenizer.tokenize(prefix)  # (B, P)
+        out = self.generate_ids(ids, name="text", prefix=prefix, prefix_name="prefix")
+        if self.replace_unknown_target:
+            pieces = self.source_tokenizer.pieces(text)  # (B, None), as tokenized
+            output = replace_unknown_target(self.target_tokenizer, out["ids"], out["lengths"],
+                                            out["attention"], pieces)
+        else:
+            output = self.target_tokenizer.detokenize(out["ids"], out["lengths"])
+        return {"text": output, "score": out["scores"]}
 
     # -- signatures -------------------------------------------------------
     def signatures(self, names=signature_catalog.NAMES):

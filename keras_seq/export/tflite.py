@@ -5,8 +5,9 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from keras_seq.arguments import check_choice
+from keras_seq.arguments import check_bool, check_choice
 from keras_seq.constants import BOS
+from keras_seq.decoding.controls import Controls
 from keras_seq.export.artifacts import check_replaceable
 from keras_seq.atomic import atomic_write_bytes
 from keras_seq.export.request_bounds import (
@@ -15,7 +16,7 @@ from keras_seq.export.request_bounds import (
     DEFAULT_MAX_INPUT_LENGTH,
 )
 from keras_seq.export import tflite_sidecars
-from keras_seq.export.serving_module import ServingModule
+from keras_seq.export.serving_module import ServingModule, check_replace_unknown
 from keras_seq.export.tflite_ops import assert_builtins_only
 
 QUANTIZATIONS = (None, "dynamic", "float16", "int8")
@@ -26,7 +27,6 @@ def export_tflite(
     model,
     path,
     strategy="greedy",
-    min_length=0,
     max_length=None,
     quantization=None,
     representative_data=None,
@@ -38,6 +38,9 @@ def export_tflite(
     overwrite=False,
     source_tokenizer=None,
     target_tokenizer=None,
+    target_prefix=False,
+    replace_unknown_target=False,
+    **controls,
 ):
     """Convert `model` and its decode loop to one `.tflite` file.
 
@@ -52,6 +55,9 @@ def export_tflite(
           LiteRT cannot return an empty tensor); read `lengths`.
         - `encode`: `encoder_ids` to `memory` `(B, S, D)`, `memory_mask`
           int32 `(B, S)` and the initial decoder state as `state_*` tensors.
+          With `return_token_scores=True` `generate` also returns
+          `token_scores` float32 `(B, T)`, with `return_attention=True`
+          `attention` float32 `(B, T, S)`.
         - `decode_step`: `ids` int32 `(B,)`, `memory`, `memory_mask` and the
           `state_*` tensors to `logits` float32 `(B, V)` and the next
           `state_*` tensors, so an app can drive the loop itself (and put
@@ -59,6 +65,9 @@ def export_tflite(
           With `max_source_length` and `batch_size` both set, `encode` and
           `decode_step` have fully static shapes (sources are then padded
           or truncated to `max_source_length` by the app).
+        - With `target_prefix=True`, `generate_prefix`: `encoder_ids` and
+          `prefix_ids` int32 `(B, P)` (PAD-padded, each output starts with
+          its row's prefix) to the outputs of `generate`.
 
     Bad input gets a defined output: ids outside the vocabulary are read as
     UNK, long sources are truncated to `max_source_length`, empty sources
@@ -75,8 +84,6 @@ def export_tflite(
         strategy: the search the graph runs: `keras_seq.decoding.Greedy()`
             or `Beam(size=..., length_penalty=...)` (one hypothesis per
             source), or its name. Defaults to `"greedy"`.
-        min_length: int >= 0. No output ends before this many tokens (EOS
-            is forbidden at earlier steps), fixed at export. Defaults to `0`.
         max_length: int or None. Most generated tokens, EOS included.
         quantization: None, `"dynamic"` (int8 weights), `"float16"`
             (float16 weights) or `"int8"` (int8 weights and activations
@@ -99,6 +106,21 @@ def export_tflite(
             `keras_seq.export.tflite_sidecars`), which `keras-seq predict`
             reads. Sidecar paths that exist while `path` does not are
             refused: they are not this export's.
+        target_prefix: bool. Add the `generate_prefix` signature. Prefix
+            rows past the inputs' are dropped, missing ones read as no
+            prefix, and prefixes are cut to `max_input_length`. Defaults to
+            `False`.
+        replace_unknown_target: bool. Export the `attention` output and
+            mark the tokenizer spec beside the file so that its reader
+            (`keras-seq predict`) replaces each UNK of an output by the
+            source token it attends to most. Needs tokenizers and a decoder
+            with attention. Defaults to `False`.
+        **controls: the decoding controls, fixed at export: the keyword
+            arguments of `keras_seq.decoding.Controls` (`min_length`,
+            `max_length_a`, `max_length_b`, `no_repeat_ngram_size`,
+            `repetition_penalty`, `coverage_penalty` (beam), `return_token_scores`,
+            `return_attention`), all with builtin
+            ops.
 
     Returns:
         The sorted list of operator names in the file.
@@ -110,6 +132,10 @@ def export_tflite(
     ...     quantization="dynamic")
     """
     check_choice("quantization", quantization, QUANTIZATIONS)
+    controls = Controls.from_kwargs(controls)
+    if check_bool("replace_unknown_target", replace_unknown_target):
+        check_replace_unknown(model.decoder, source_tokenizer)
+        controls = Controls(**{**controls.get_config(), "return_attention": True})
     if (source_tokenizer is None) != (target_tokenizer is None):
         raise ValueError(
             "Invalid value for arguments `source_tokenizer` and `target_tokenizer`. "
@@ -133,7 +159,8 @@ def export_tflite(
     module = ServingModule(
         model,
         strategy=strategy,
-        min_length=min_length,
+        controls=controls,
+        target_prefix=target_prefix,
         max_length=max_length,
         max_source_length=max_source_length,
         batch_size=batch_size,
@@ -141,12 +168,13 @@ def export_tflite(
         max_input_length=max_input_length,
         max_batch_tokens=max_batch_tokens,
     )
-    functions = module.signatures(SIGNATURES)
+    names = SIGNATURES + (("generate_prefix",) if module.target_prefix else ())
+    functions = module.signatures(names)
     # From concrete functions, the converter freezes the weights into
     # constants, WHILE bodies included (from a SavedModel it leaves
     # READ_VARIABLE ops there that the interpreter cannot serve).
     converter = tf.lite.TFLiteConverter.from_concrete_functions(
-        [functions[name] for name in SIGNATURES], module
+        [functions[name] for name in names], module
     )
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     _configure_quantization(converter, quantization, representative_data, module)
@@ -157,7 +185,8 @@ def export_tflite(
         tflite_sidecars.check_sidecars_free(path)
     atomic_write_bytes(path, flatbuffer)
     if source_tokenizer is not None:
-        tflite_sidecars.write_sidecars(path, source_tokenizer, target_tokenizer)
+        tflite_sidecars.write_sidecars(path, source_tokenizer, target_tokenizer,
+                                       replace_unknown_target)
     return operators
 
 
@@ -195,6 +224,8 @@ def _calibration_samples(module, data, steps=4):
             row = np.pad(row[:length], (0, max(0, length - len(row))))
         ids = tf.constant(np.repeat(row[None, :], batch, axis=0))
         yield ("generate", {"encoder_ids": ids})
+        if module.target_prefix:
+            yield ("generate_prefix", {"encoder_ids": ids, "prefix_ids": ids[:, :1]})
         yield ("encode", {"encoder_ids": ids})
         encoded = module.steps.encode(ids)
         inputs = dict(encoded)

@@ -45,10 +45,17 @@ def check_sidecars_free(path):
             "choose another path")
 
 
-def write_sidecars(path, source_tokenizer, target_tokenizer):
-    """Write the vocabularies and the spec file beside `path`, atomically."""
+def write_sidecars(path, source_tokenizer, target_tokenizer, replace_unknown_target=False):
+    """Write the vocabularies and the spec file beside `path`, atomically.
+
+    With `replace_unknown_target` the spec says so (`"replace_unknown_target":
+    true`), and a reader replaces each UNK of an output by the source token
+    it attends to most, from the file's `attention` output.
+    """
     paths = sidecar_paths(path)
     spec = {"fingerprint": {"data": {}, "vocabulary": {}}}
+    if replace_unknown_target:
+        spec["replace_unknown_target"] = True
     for side, tokenizer in (("source", source_tokenizer), ("target", target_tokenizer)):
         tokenizer.save_vocabulary(paths[side])
         spec[side] = tokenizer_spec(tokenizer)

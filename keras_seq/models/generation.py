@@ -3,9 +3,10 @@
 import tensorflow as tf
 
 from keras_seq import decoding
-from keras_seq.arguments import check_int
+from keras_seq.arguments import check_ids, check_int
 from keras_seq.constants import PAD
 from keras_seq.decoding import tile_beams
+from keras_seq.decoding.controls import get_controls
 from keras_seq.encoders.encoder_output import EncoderOutput
 
 
@@ -57,6 +58,51 @@ def check_source_ids(encoder, encoder_ids):
         )
 
 
+def check_target_prefix(decoder, target_prefix, batch_size):
+    """Concrete prefix ids `(B, P)` against the decoder, before any tracing.
+
+    Returns int32 ids. Ids must lie in the target vocabulary, and the batch
+    must match the sources'.
+    """
+    prefix = check_ids(target_prefix, "target_prefix")  # int32 (B, P)
+    if prefix.shape[0] is not None and batch_size is not None and prefix.shape[0] != batch_size:
+        raise ValueError(
+            "Invalid shape for argument `target_prefix`. Expected one row per "
+            f"source ({batch_size}). Received: target_prefix.shape={tuple(prefix.shape)}")
+    if tf.executing_eagerly() and tf.size(prefix) > 0:
+        low, high = int(tf.reduce_min(prefix)), int(tf.reduce_max(prefix))
+        if low < 0 or high >= decoder.vocab_size:
+            raise ValueError(
+                "Invalid value for argument `target_prefix`. Expected token ids in "
+                f"[0, {decoder.vocab_size}) (the target vocabulary; PAD=0 pads "
+                f"a row). Received: ids from {low} to {high}")
+    return prefix
+
+
+def check_controls(decoder, strategy, controls):
+    """Refuse controls the decoder or the strategy cannot honour, before tracing.
+
+    `return_attention` and `coverage_penalty` need a decoder with attention
+    (one that keeps the last step's weights `(B, S)` in its state under
+    `"attention"`); `coverage_penalty` ranks hypotheses, so only beam search
+    takes it.
+    """
+    if controls.coverage_penalty and strategy.beams == 1:
+        raise ValueError(
+            "Invalid value for argument `coverage_penalty`. It ranks hypotheses in "
+            f"beam search; {strategy!r} takes 0. Received: "
+            f"coverage_penalty={controls.coverage_penalty}")
+    if not controls.uses_attention:
+        return
+    spec = decoder.state_spec()
+    if not isinstance(spec, dict) or "attention" not in spec:
+        name = "return_attention" if controls.return_attention else "coverage_penalty"
+        raise ValueError(
+            f"Invalid value for argument `{name}`. It needs a decoder with attention "
+            "(AttentionRNNDecoder, TransformerDecoder). Received: "
+            f"{name}={getattr(controls, name)!r} for a {type(decoder).__name__}")
+
+
 def default_max_length(decoder, source_length):
     """Twice the source plus 10, capped by a decoder's `max_length`."""
     length = 2 * source_length + 10
@@ -78,23 +124,29 @@ def tile_encoder_output(encoder_output, beam_size):
     )
 
 
-def generate_ids(encoder, decoder, encoder_ids, max_length, strategy="greedy", min_length=0):
+def generate_ids(encoder, decoder, encoder_ids, max_length, strategy="greedy",
+                 controls=None, target_prefix=None):
     """Encode once, then run the strategy's loop over `decoder.step`.
 
     Graph-safe: call it inside a `tf.function` (as `Seq2Seq.generate` and
     the exporters do). `max_length` may be a Python int or a scalar tensor.
-    Returns the dict of `keras_seq.decoding` (`ids`, `lengths`, `scores`).
-    A source with no real token (only PAD, or no column at all) gives an
-    empty output: length 0, score 0.
+    Returns the dict of `keras_seq.decoding` (`ids`, `lengths`, `scores`,
+    and `token_scores` when the controls ask). A source with no real token
+    (only PAD, or no column at all) gives an empty output: length 0, score
+    0 (a target prefix is not forced there).
 
     Args:
         encoder, decoder: the model's encoder and decoder.
         encoder_ids: int32 `(B, S)`.
         max_length: int or scalar int tensor. Most generated tokens.
         strategy: a `keras_seq.decoding.Strategy` or a name `get` resolves.
-        min_length: int >= 0. No output ends before this many tokens.
+        controls: a `keras_seq.decoding.Controls` or None.
+        target_prefix: int32 `(B, P)` or None: PAD-padded tokens each
+            output starts with.
     """
     strategy = decoding.get(strategy)
+    controls = get_controls(controls)
+    check_controls(decoder, strategy, controls)
     width = tf.shape(encoder_ids)[1]
     encoder_ids = tf.pad(encoder_ids, [[0, 0], [0, tf.maximum(1 - width, 0)]])
     encoder_output = encoder(encoder_ids, training=False)
@@ -105,9 +157,14 @@ def generate_ids(encoder, decoder, encoder_ids, max_length, strategy="greedy", m
         encoder_output = tile_encoder_output(encoder_output, strategy.beams)
 
     def step_fn(ids_t, state):
-        return decoder.step(ids_t, state, encoder_output)
+        logits, state = decoder.step(ids_t, state, encoder_output)
+        if controls.uses_attention:  # this step's weights over the source
+            return logits, state, state["attention"]
+        return logits, state
 
-    out = strategy.search(step_fn, initial_state, batch_size, max_length, min_length)
+    source_mask = tf.not_equal(encoder_ids, PAD)  # (B, S)
+    out = strategy.search(step_fn, initial_state, batch_size, max_length, controls,
+                          source_mask, target_prefix)
     return blank_empty_sources(out, encoder_ids)
 
 
@@ -117,10 +174,13 @@ def blank_empty_sources(out, encoder_ids):
     lengths = tf.where(has_tokens, out["lengths"], tf.zeros_like(out["lengths"]))
     scores = tf.where(has_tokens, out["scores"], tf.zeros_like(out["scores"]))
     longest = tf.reduce_max(tf.concat([tf.reshape(lengths, [-1]), [0]], 0))
-    ids = out["ids"][..., :longest]
-    keep = tf.range(tf.shape(ids)[-1]) < lengths[..., None]  # (..., B, T)
-    return {
-        "ids": tf.where(keep, ids, tf.zeros_like(ids)),
-        "lengths": lengths,
-        "scores": scores,
-    }
+    keep = tf.range(longest) < lengths[..., None]  # (..., B, T)
+    blanked = {"lengths": lengths, "scores": scores}
+    for name in ("ids", "token_scores"):
+        if name in out:
+            values = out[name][..., :longest]
+            blanked[name] = tf.where(keep, values, tf.zeros_like(values))
+    if "attention" in out:  # (..., B, T, S)
+        values = out["attention"][..., :longest, :]
+        blanked["attention"] = tf.where(tf.expand_dims(keep, -1), values, tf.zeros_like(values))
+    return blanked

@@ -4,10 +4,12 @@ import keras
 import tensorflow as tf
 
 from keras_seq import decoding
-from keras_seq.arguments import check_ids, check_min_length
+from keras_seq.arguments import check_ids
 from keras_seq.models.generation import (
+    check_controls,
     check_decode_length,
     check_source_ids,
+    check_target_prefix,
     default_max_length,
     generate_ids,
 )
@@ -92,14 +94,15 @@ class Seq2Seq(keras.Model):
             return_attention=return_attention,
         )
 
-    def generate(self, encoder_ids, strategy="greedy", max_length=None, min_length=0):
+    def generate(self, encoder_ids, strategy="greedy", max_length=None, target_prefix=None,
+                 **controls):
         """Generate target ids for a batch of sources, in one TF graph.
 
         The encoder runs once; the decoder's `step` runs inside one
         `tf.while_loop` (compiled with `tf.function`, traced once per
-        strategy and `max_length`), every row stopping at its own EOS and
-        the loop stopping when all rows have finished or after `max_length`
-        steps.
+        strategy, `max_length` and controls), every row stopping at its own
+        EOS and the loop stopping when all rows have finished or after
+        `max_length` steps.
 
         Args:
             encoder_ids: int `(B, S)` source ids, PAD=0.
@@ -111,55 +114,68 @@ class Seq2Seq(keras.Model):
             max_length: int or None. Most tokens to generate, EOS included.
                 `None` uses `2 * S + 10`, capped by a Transformer decoder's
                 `max_length`.
-            min_length: int >= 0. No output ends before this many tokens:
-                EOS is forbidden at earlier steps (CTranslate2's
-                `min_decoding_length`); `max_length` still cuts. Scores
-                stay the model's log-probabilities of the chosen tokens.
-                Defaults to `0`.
+            target_prefix: int `(B, P)` or None. Tokens each output must
+                start with (CTranslate2's `target_prefix`), PAD-padded: a
+                row's prefix ends at its first PAD, so rows may have
+                prefixes of different lengths (or none). The outputs include
+                their prefix. Defaults to `None`.
+            **controls: the keyword arguments of `keras_seq.decoding.Controls`:
+                `min_length`, `max_length_a`, `max_length_b`,
+                `no_repeat_ngram_size`, `repetition_penalty`,
+                `coverage_penalty` (beam), `return_token_scores`,
+                `return_attention` (see there).
 
         Raises:
-            ValueError: for an unknown strategy, a `max_length` out of
-                range, ids outside the source vocabulary, or a source
-                longer than a Transformer encoder's `max_length` (the
-                exports read such ids as UNK and truncate such sources
-                instead).
+            ValueError: for an unknown strategy or control, a `max_length`
+                out of range, ids outside the source (or, for the prefix,
+                target) vocabulary, or a source longer than a Transformer
+                encoder's `max_length` (the exports read such ids as UNK and
+                truncate such sources instead).
             TypeError: for float ids.
 
         Returns:
             Dict: `ids` int32 `(B, T)` (EOS excluded, PAD after the end),
             `lengths` int32 `(B,)`, `scores` float32 `(B,)` (summed
-            log-probabilities, length-penalised for beam). With a beam's
-            `num_return > 1` each has a leading n-best axis.
+            log-probabilities, length-penalised for beam), and with
+            `return_token_scores=True` `token_scores` float32 `(B, T)`, with
+            `return_attention=True` `attention` float32 `(B, T, S)`.
+            With a beam's `num_return > 1` each has a leading n-best axis.
 
         Example:
-        >>> out = model.generate(ids, strategy=keras_seq.decoding.Beam(size=8))  # doctest: +SKIP
+        >>> out = model.generate(ids, strategy=keras_seq.decoding.Beam(size=8),
+        ...                      no_repeat_ngram_size=3)  # doctest: +SKIP
         """
         strategy = decoding.get(strategy)
+        controls = decoding.Controls.from_kwargs(controls)
+        check_controls(self.decoder, strategy, controls)
         check_decode_length(self.decoder, max_length)
-        min_length = check_min_length(min_length)
         ids = check_ids(encoder_ids, "encoder_ids")  # int32 (B, S)
         check_source_ids(self.encoder, encoder_ids)  # values, before the cast
+        inputs = [ids]
+        if target_prefix is not None:
+            inputs.append(check_target_prefix(self.decoder, target_prefix, ids.shape[0]))
         if not self.built:
             self.build()  # create variables outside the traced function
-        key = (strategy, max_length, min_length)
+        key = (strategy, max_length, controls, len(inputs))
         cache = self.__dict__.setdefault("_generate_functions", {})
         if key not in cache:
 
-            def generate(ids):
-                return self._generate(ids, strategy, max_length, min_length)
+            def generate(ids, prefix=None):
+                return self._generate(ids, strategy, max_length, controls, prefix)
 
             cache[key] = tf.function(
                 generate,
-                input_signature=[tf.TensorSpec((None, None), tf.int32)],
+                input_signature=[tf.TensorSpec((None, None), tf.int32)] * len(inputs),
                 reduce_retracing=True,
             )
-        return cache[key](ids)
+        return cache[key](*inputs)
 
-    def _generate(self, encoder_ids, strategy, max_length=None, min_length=0):
+    def _generate(self, encoder_ids, strategy, max_length=None, controls=None,
+                  target_prefix=None):
         if max_length is None:
             max_length = default_max_length(self.decoder, tf.shape(encoder_ids)[1])
         return generate_ids(self.encoder, self.decoder, encoder_ids, max_length, strategy,
-                            min_length)
+                            controls, target_prefix)
 
     def get_config(self):
         config = super().get_config()

@@ -222,16 +222,28 @@ class Tokenizer(tf.Module):
         ids = self._token_to_id.lookup(self._pieces(strings))  # (B, None)
         return token_ops.frame_ids(ids, max_length, add_bos, add_eos)  # (B, S)
 
-    def detokenize(self, ids, lengths=None):
+    def pieces(self, strings):
+        """The tokens `tokenize` looks up, as strings: ragged [B, None].
+
+        Position i of a row is the token behind id i of `tokenize`'s row
+        (without BOS/EOS); OpenNMT-style unknown replacement copies them.
+        """
+        return self._pieces(token_ops.as_string_vector(strings))
+
+    def detokenize(self, ids, lengths=None, replacements=None):
         """Turn token ids back into strings.
 
         Each row is read up to its first EOS (or its length); PAD and BOS
-        are dropped; UNK and ids outside [0, vocab_size) read as "<unk>".
+        are dropped; UNK and ids outside [0, vocab_size) read as "<unk>",
+        or as the matching entry of `replacements`.
 
         Args:
             ids: int tensor [B, T] (int32 or int64), or a ragged one.
             lengths: int tensor [B] or `None`. How many ids of each row to
                 read (e.g. from a decoding loop). Defaults to `None` (all).
+            replacements: string tensor [B, T] or `None`. What each UNK
+                reads as (see `keras_seq.text.replace_unknown_target`).
+                Defaults to `None`.
 
         Returns:
             string tensor [B]: the tokens joined with `separator` ("" for
@@ -239,5 +251,8 @@ class Tokenizer(tf.Module):
         """
         ids = token_ops.id_matrix(ids)  # (B, T) int64
         tokens = self._id_to_token.lookup(ids)  # (B, T)
+        if replacements is not None:
+            # UNK, and ids outside the vocabulary, read as "<unk>".
+            tokens = tf.where(tf.equal(tokens, SPECIAL_TOKENS[UNK]), tf.convert_to_tensor(replacements, tf.string), tokens)
         tokens = tf.ragged.boolean_mask(tokens, token_ops.readable(ids, lengths))
         return tf.strings.reduce_join(tokens, axis=1, separator=self.separator)

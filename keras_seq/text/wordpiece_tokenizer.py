@@ -77,7 +77,7 @@ class WordPieceTokenizer(Tokenizer):
         # Words at whitespace and punctuation, then pieces: (B, None).
         return self._wordpiece.tokenize(strings)
 
-    def detokenize(self, ids, lengths=None):
+    def detokenize(self, ids, lengths=None, replacements=None):
         """Turn token ids back into text: words joined by single spaces.
 
         Args:
@@ -85,11 +85,14 @@ class WordPieceTokenizer(Tokenizer):
                 as in `keras_seq.text.Tokenizer.detokenize`.
             lengths: int tensor [B] or `None`. How many ids of each row to
                 read. Defaults to `None` (all).
+            replacements: string tensor [B, T] or `None`. What each UNK
+                reads as. Defaults to `None`.
 
         Returns:
             string tensor [B].
         """
-        text = super().detokenize(ids, lengths=lengths)  # "hel ##lo world"
+        text = super().detokenize(ids, lengths=lengths,
+                                  replacements=replacements)  # "hel ##lo world"
         return tf.strings.regex_replace(text, " " + _SUFFIX, "")
 
     @classmethod

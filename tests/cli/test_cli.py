@@ -68,7 +68,11 @@ def test_predict_from_arguments_file_and_stdin(run_dir, tmp_path, capsys, monkey
     assert main(["predict", run_dir]) == 0
     assert capsys.readouterr().out.startswith("qrs\t")
     plot = tmp_path / "align.png"
-    assert main(["predict", run_dir, "abcd", "--attention-plot", str(plot)]) == 0
+    # The plot shows the search's own weights for the printed output (with
+    # its controls: --min-length keeps this barely trained model's output
+    # from being empty, which has no alignment to plot).
+    assert main(["predict", run_dir, "abcd", "--min-length", "3",
+                 "--attention-plot", str(plot)]) == 0
     assert plot.read_bytes()[:4] == b"\x89PNG"
 
 
@@ -87,6 +91,54 @@ def test_export_both_formats_and_predict_through_them(run_dir, tmp_path, capsys)
         assert [l.split("\t")[1] for l in lines] == [l.split("\t")[1] for l in keras_lines]
     assert main(["export", run_dir, "--format", "tflite", "--quantization",
                  "dynamic", "--out", str(tmp_path / "q.tflite")]) == 0
+
+
+@pytest.mark.slow
+def test_decoding_controls_in_predict_and_export(run_dir, tmp_path, capsys):
+    controls = ["--min-length", "12", "--no-repeat-ngram-size", "2",
+                "--repetition-penalty", "1.2"]
+    assert main(["predict", run_dir, "abc", "mnop"]) == 0
+    free = [line.split("\t")[1] for line in capsys.readouterr().out.strip().splitlines()]
+    assert main(["predict", run_dir, "abc", "mnop", *controls]) == 0
+    outputs = [line.split("\t")[1] for line in capsys.readouterr().out.strip().splitlines()]
+    assert outputs != free
+    assert all(len(output) >= 12 for output in outputs), outputs  # characters
+    lite = str(tmp_path / "controlled.tflite")
+    assert main(["export", run_dir, "--format", "tflite", "--out", lite, *controls]) == 0
+    capsys.readouterr()
+    assert main(["predict", lite, "abc", "mnop"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split("\t")[1] for line in lines] == outputs
+    # An export decodes with the controls it was exported with.
+    assert main(["predict", lite, "abc", "--min-length", "3"]) == 2
+    assert "decoding controls" in error_line(capsys)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["predict", run_dir, "abc", "--repetition-penalty", "0"])
+    assert exit_info.value.code == 2
+    assert "--repetition-penalty: expected a finite number > 0" in error_line(capsys)
+
+
+@pytest.mark.slow
+def test_replace_unknown_target_in_predict_and_export(run_dir, tmp_path, capsys):
+    words = ["abc", "mnop", "xyz"]
+    assert main(["predict", run_dir, *words]) == 0
+    plain = capsys.readouterr().out
+    assert main(["predict", run_dir, *words, "--replace-unknown-target"]) == 0
+    replaced = capsys.readouterr().out
+    assert "<unk>" not in replaced
+    if "<unk>" not in plain:  # nothing to replace: the same outputs
+        assert replaced == plain
+    lite = str(tmp_path / "u.tflite")
+    assert main(["export", run_dir, "--format", "tflite", "--out", lite,
+                 "--replace-unknown-target"]) == 0
+    spec = json.load(open(str(tmp_path / "u.tokenizers.json")))
+    assert spec["replace_unknown_target"] is True
+    capsys.readouterr()
+    assert main(["predict", lite, *words]) == 0
+    assert [line.split("\t")[1] for line in capsys.readouterr().out.splitlines()] == [
+        line.split("\t")[1] for line in replaced.splitlines()]
+    assert main(["predict", lite, "abc", "--replace-unknown-target"]) == 2
+    assert "export" in error_line(capsys)
 
 
 def error_line(capsys):

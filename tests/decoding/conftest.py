@@ -53,6 +53,33 @@ class RandomStepFn:
         return total
 
 
+class AttendingStepFn(RandomStepFn):
+    """`RandomStepFn` that also reports attention over S source positions.
+
+    `initial_state(x, mask)` keeps the row's source mask `(B, S)` in the
+    state; each step's weights are a masked softmax of `h @ keys`, exactly
+    0 on masked positions. Returns `(logits, state, attention)`.
+    """
+
+    def __init__(self, width, seed=0):
+        super().__init__(seed)
+        rng = np.random.default_rng(seed + 1)
+        self.keys = tf.constant(3 * rng.normal(size=(WIDTH, width)), tf.float32)
+
+    def initial_state(self, x, mask):
+        state = super().initial_state(x)
+        state["mask"] = tf.cast(mask, tf.float32)
+        return state
+
+    def __call__(self, ids_t, state):
+        mask = state["mask"]
+        inner = {k: v for k, v in state.items() if k != "mask"}
+        logits, new = super().__call__(ids_t, inner)
+        scores = tf.where(mask > 0, new["h"] @ self.keys, -1e9)
+        attention = tf.nn.softmax(scores) * mask
+        return logits, {**new, "mask": mask}, attention
+
+
 @pytest.fixture
 def random_step_fn():
     return RandomStepFn()

@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -66,3 +67,39 @@ def test_static_shape_export_pads_and_cuts_the_sources(tmp_path):
     result = run(str(path), "4", "5", "6", "7")
     assert result.returncode == 2
     assert "decodes 3 sources at a time" in result.stderr
+
+
+@pytest.mark.slow
+def test_the_app_loop_applies_the_controls_as_generate_does(tmp_path):
+    """Streaming with min length, n-gram blocking, repetition penalty, a
+    per-row bound and prefixes: the app loop gives exactly `generate`'s output."""
+    import keras_seq
+
+    tokenizer, model = tiny_model()  # untrained: it repeats itself, so the rules bite
+    controls = dict(min_length=4, no_repeat_ngram_size=2, repetition_penalty=1.5,
+                    max_length_a=1.0, max_length_b=3)
+    path, vocab = tmp_path / "c.tflite", tmp_path / "c.vocab"
+    keras_seq.export.export_tflite(model, path, target_prefix=True, **controls)
+    tokenizer.save_vocabulary(vocab)
+    texts, prefixes = ["abc", "hag", "e", "dcba"], ["bb", "", "h"]
+    expected = model.generate(tokenizer.tokenize(texts), **controls,
+                              target_prefix=tokenizer.tokenize(prefixes + [""]))
+    expected_text = tokenizer.detokenize(expected["ids"], expected["lengths"]).numpy()
+    free = model.generate(tokenizer.tokenize(texts))
+    assert not np.array_equal(free["lengths"], expected["lengths"])  # the controls bite
+
+    flags = ["--min-length", "4", "--no-repeat-ngram-size", "2", "--repetition-penalty",
+             "1.5", "--max-length-a", "1", "--max-length-b", "3"]
+    prefix_flags = [arg for p in prefixes for arg in ("--prefix", p)]
+    result = run(str(path), "--vocab", str(vocab), *texts, *flags, *prefix_flags)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    assert "generate and the app loop agree: True" in out
+    got = re.findall(r"^ *'(.*?)'  generate: '(.*?)' \(.*app loop: '(.*?)'", out, re.M)
+    assert got == [(t, e.decode(), e.decode()) for t, e in zip(texts, expected_text)]
+    assert got[0][1].startswith("bb") and got[2][1].startswith("h")
+    # The tokens came one step at a time.
+    assert re.search(r"^  step 0: 'abc'\+'b'", out, re.M)
+    # Without the same controls the app loop disagrees: the check can fail.
+    result = run(str(path), "--vocab", str(vocab), *texts, *prefix_flags)
+    assert "generate and the app loop agree: False" in result.stdout

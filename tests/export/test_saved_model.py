@@ -11,6 +11,7 @@ import pytest
 import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2
 
+from keras_seq.constants import UNK
 from keras_seq.decoding import Beam
 from keras_seq.export import export_saved_model
 from keras_seq.text import CharTokenizer
@@ -87,6 +88,76 @@ def test_text_signature_is_serving_default(text_export):
     assert [t.decode() for t in out["text"].numpy()] == texts
     np.testing.assert_allclose(out["score"], scores, atol=1e-5)
     assert texts[3] == "" and scores[3] == 0.0  # empty input, empty output
+
+
+@pytest.mark.slow
+def test_serving_prefix_signature(trained, toy_task, tmp_path):
+    """Text and prefix strings in: each output starts with its prefix."""
+    model, tokenizer = _char_model(trained, toy_task)
+    path = export_saved_model(model, tmp_path / "p" / "1", source_tokenizer=tokenizer,
+                              target_tokenizer=tokenizer, strategy=Beam(size=2),
+                              target_prefix=True, no_repeat_ngram_size=2)
+    loaded = tf.saved_model.load(path)
+    assert set(loaded.signatures) == {"serving_default", "generate_ids",
+                                      "generate_prefix_ids", "serving_prefix"}
+    prefixes = ["j", "", "ab", "hh", "", "e", "zz"]  # "zz": unknown characters, read as UNK
+    out = loaded.signatures["serving_prefix"](text=tf.constant(TEXTS),
+                                              prefix=tf.constant(prefixes))
+    expected = model.generate(tokenizer.tokenize(TEXTS), strategy=Beam(size=2),
+                              target_prefix=tokenizer.tokenize(prefixes),
+                              no_repeat_ngram_size=2)
+    texts = tokenizer.detokenize(expected["ids"], expected["lengths"]).numpy()
+    assert [t.decode() for t in out["text"].numpy()] == [t.decode() for t in texts]
+    np.testing.assert_allclose(out["score"], expected["scores"], atol=1e-5)
+    got = [t.decode() for t in out["text"].numpy()]
+    assert got[0].startswith("j") and got[2].startswith("ab")
+    assert got[3] == ""  # an empty source gives an empty output, prefix or not
+    free = loaded.signatures["serving_default"](text=tf.constant(TEXTS))
+    assert got[1] == free["text"].numpy()[1].decode()  # no prefix: decoded as without
+    # One prefix per input, or the request is refused.
+    with pytest.raises(tf.errors.InvalidArgumentError, match="one prefix per input"):
+        loaded.signatures["serving_prefix"](text=tf.constant(TEXTS),
+                                            prefix=tf.constant(prefixes[:2]))
+
+
+@pytest.mark.slow
+def test_replace_unknown_target_in_the_text_signatures(trained, toy_task, tmp_path):
+    """A prefix of an unknown character forces UNK first; it reads as the
+    source character the model attended to most at that step."""
+    model, tokenizer = _char_model(trained, toy_task)
+    path = export_saved_model(model, tmp_path / "u" / "1", source_tokenizer=tokenizer,
+                              target_tokenizer=tokenizer, target_prefix=True,
+                              replace_unknown_target=True)
+    loaded = tf.saved_model.load(path)
+    texts, prefixes = ["abc", "jihg", "qe"], ["z", "", "z"]
+    out = loaded.signatures["serving_prefix"](text=tf.constant(texts),
+                                              prefix=tf.constant(prefixes))
+    expected = model.generate(tokenizer.tokenize(texts), return_attention=True,
+                              target_prefix=tokenizer.tokenize(prefixes))
+    ids, attention = expected["ids"].numpy(), expected["attention"].numpy()
+    assert ids[0, 0] == UNK and ids[2, 0] == UNK
+    got = [t.decode() for t in out["text"].numpy()]
+    for row in (0, 2):
+        source = texts[row][int(np.argmax(attention[row, 0]))]
+        assert got[row][0] == source, (got, source)
+        rest = tokenizer.detokenize(ids[row:row + 1, 1:], expected["lengths"][row:row + 1] - 1)
+        assert got[row][1:] == rest.numpy()[0].decode()
+    assert "<unk>" not in "".join(got)
+    plain = loaded.signatures["generate_prefix_ids"](
+        encoder_ids=tokenizer.tokenize(texts), prefix_ids=tokenizer.tokenize(prefixes))
+    np.testing.assert_allclose(plain["attention"], attention, atol=1e-5)
+
+
+def test_replace_unknown_target_is_refused_without_attention_or_tokenizers(
+        trained, toy_task, tmp_path):
+    model, tokenizer = _char_model(trained, toy_task)
+    with pytest.raises(ValueError, match="`replace_unknown_target`.*tokenizers"):
+        export_saved_model(model, tmp_path / "a" / "1", replace_unknown_target=True)
+    with pytest.raises(ValueError, match="`replace_unknown_target`.*decoder with attention"):
+        export_saved_model(trained("gru-plain"), tmp_path / "b" / "1",
+                           source_tokenizer=tokenizer, target_tokenizer=tokenizer,
+                           replace_unknown_target=True)
+    assert not list(tmp_path.iterdir())
 
 
 @pytest.mark.slow

@@ -29,14 +29,31 @@ def assert_same_ids(tflite_out, expected):
     np.testing.assert_allclose(tflite_out["scores"], expected["scores"], atol=1e-4)
 
 
+# Beam search carries every decoding control (the attention ones where the
+# decoder has attention), so every family is checked with every control too;
+# greedy runs without any (and tests/export/test_controls.py runs both ways
+# for one family per decoder class).
+CONTROLS = dict(min_length=2, max_length_a=1.0, max_length_b=2, no_repeat_ngram_size=2,
+                repetition_penalty=1.2, return_token_scores=True)
+
+
+def _controls(family, strategy):
+    if isinstance(strategy, Greedy):
+        return {}
+    if family.endswith("-plain"):
+        return CONTROLS
+    return {**CONTROLS, "coverage_penalty": 0.3, "return_attention": True}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("strategy", [Greedy(), Beam(size=3)], ids=["greedy", "beam"])
+@pytest.mark.parametrize("strategy", [Greedy(), Beam(size=3)], ids=["greedy", "beam+controls"])
 def test_every_family_converts_to_builtins_and_matches_keras(
     family, strategy, trained, sources, tmp_path
 ):
     model = trained(family)
     path = tmp_path / "model.tflite"
-    operators = export_tflite(model, path, strategy=strategy)
+    controls = _controls(family, strategy)
+    operators = export_tflite(model, path, strategy=strategy, **controls)
     # export_tflite already refuses Flex/custom ops; read the file again.
     on_disk = list_operators(str(path))
     assert on_disk == operators
@@ -46,7 +63,13 @@ def test_every_family_converts_to_builtins_and_matches_keras(
     assert set(interpreter.get_signature_list()) == {"generate", "encode", "decode_step"}
     for batch in (sources[:1], sources[:3], sources[:3, :4], sources):
         out = run_generate(path, batch)
-        assert_same_ids(out, model.generate(batch, strategy=strategy))
+        expected = model.generate(batch, strategy=strategy, **controls)
+        assert_same_ids(out, expected)
+        for name in ("token_scores", "attention"):
+            assert (name in out) == (name in expected)
+            if name in expected:
+                width = expected[name].shape[1]
+                np.testing.assert_allclose(out[name][:, :width], expected[name], atol=1e-4)
 
 
 def app_loop(path, sources, max_length=20):

@@ -44,11 +44,13 @@ class Beam(Strategy):
     def beams(self):
         return self.size
 
-    def search(self, step_fn, initial_state, batch_size, max_length, min_length=0):
+    def search(self, step_fn, initial_state, batch_size, max_length, controls=None,
+               source_mask=None, target_prefix=None):
         return beam_search(
             step_fn, initial_state, batch_size, max_length, beam_size=self.size,
             length_penalty=self.length_penalty, num_return=self.num_return,
-            min_length=min_length,
+            controls=controls, source_mask=source_mask,
+            target_prefix=target_prefix,
         )
 
     def get_config(self):

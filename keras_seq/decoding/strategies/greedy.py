@@ -18,6 +18,8 @@ class Greedy(Strategy):
 
     name = "greedy"
 
-    def search(self, step_fn, initial_state, batch_size, max_length, min_length=0):
+    def search(self, step_fn, initial_state, batch_size, max_length, controls=None,
+               source_mask=None, target_prefix=None):
         return greedy_search(step_fn, initial_state, batch_size, max_length,
-                             min_length=min_length)
+                             controls=controls, source_mask=source_mask,
+                             target_prefix=target_prefix)

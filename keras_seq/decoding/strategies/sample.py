@@ -41,11 +41,13 @@ class Sample(Strategy):
         self.temperature, self.top_k, self.top_p, self.seed = check_sample_arguments(
             temperature, top_k, top_p, seed)
 
-    def search(self, step_fn, initial_state, batch_size, max_length, min_length=0):
+    def search(self, step_fn, initial_state, batch_size, max_length, controls=None,
+               source_mask=None, target_prefix=None):
         return sample(
             step_fn, initial_state, batch_size, max_length,
             temperature=self.temperature, top_k=self.top_k, top_p=self.top_p,
-            seed=self.seed, min_length=min_length,
+            seed=self.seed, controls=controls, source_mask=source_mask,
+            target_prefix=target_prefix,
         )
 
     def get_config(self):

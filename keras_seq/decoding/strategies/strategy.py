@@ -24,7 +24,8 @@ class Strategy:
     beams = 1  # rows decoded per source
     num_return = 1  # hypotheses returned per source
 
-    def search(self, step_fn, initial_state, batch_size, max_length, min_length=0):
+    def search(self, step_fn, initial_state, batch_size, max_length, controls=None,
+               source_mask=None, target_prefix=None):
         """Decode; returns the dict of `keras_seq.decoding` (`ids`, `lengths`, `scores`).
 
         Args:
@@ -33,7 +34,9 @@ class Strategy:
             initial_state: nest of tensors with leading dimension B.
             batch_size: int or scalar int tensor. B.
             max_length: int or scalar int tensor. Most steps, EOS included.
-            min_length: int >= 0. No output ends before this many tokens.
+            controls: a `keras_seq.decoding.Controls` or None.
+            source_mask: (B, S) or None, the source's non-PAD positions.
+            target_prefix: int (B, P) or None, PAD-padded forced tokens.
         """
         raise NotImplementedError
 
