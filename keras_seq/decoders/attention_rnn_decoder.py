@@ -67,8 +67,12 @@ class AttentionRNNDecoder(RNNDecoder):
         float32 logits `(B, T, V)`, or `(logits, weights)`.
 
     The decoding state is a dict: `"rnn"` (per-layer cell states),
-    `"feed"` (the previous attentional vector `(B, units)`) and
-    `"attention"` (the last weights `(B, S)`, for alignment plots).
+    `"feed"` (the previous attentional vector `(B, units)`),
+    `"attention"` (the last weights `(B, S)`, for alignment plots) and,
+    unless the keys are the memory itself (Luong's `"dot"` score),
+    `"memory_keys"`: the attention keys of the memory `(B, S, K)`, which
+    depend on the source only, so `initial_state` projects them once
+    instead of every step (a matmul over the whole memory, per step).
 
     Example:
 
@@ -158,28 +162,49 @@ class AttentionRNNDecoder(RNNDecoder):
                 lambda x: None if x is None else tuple(x.shape), encoder_output))
 
     # -- state -------------------------------------------------------------
+    def _memory_key_width(self):
+        """K, the width of the memory's attention keys; None when the keys
+        are the memory itself (Luong's "dot" score: nothing to project)."""
+        if self.attention == "luong" and self.luong_score == "dot":
+            return None
+        if self.attention == "luong" and self.luong_score == "general":
+            return self.units  # the memory projected to the query's width
+        return self.attention_units or self.units
+
     def initial_state(self, encoder_output):
         memory = encoder_output.sequence
         self._build_for(encoder_output)
         batch = ops.shape(memory)[0]
-        return {
+        state = {
             "rnn": self._initial_rnn_state(encoder_output),
             "feed": ops.zeros((batch, self.units), dtype=self.compute_dtype),
             "attention": ops.zeros(ops.shape(memory)[:2], dtype=self.compute_dtype),
         }
+        if self._memory_key_width() is not None:
+            state["memory_keys"] = self.attention_layer.keys(memory)  # (B, S, K)
+        return state
 
     def state_spec(self, batch_size=None, source_length=None):
-        return {
+        spec = {
             **super().state_spec(batch_size, source_length),
             "feed": tf.TensorSpec((batch_size, self.units), self.compute_dtype),
             "attention": tf.TensorSpec((batch_size, source_length), self.compute_dtype),
         }
+        width = self._memory_key_width()
+        if width is not None:
+            spec["memory_keys"] = tf.TensorSpec(
+                (batch_size, source_length, width), self.compute_dtype)
+        return spec
 
     # -- stepping ------------------------------------------------------------
-    def _attend(self, h, encoder_output):
-        """h: (B, U) or (B, T, U) -> attentional vector, weights."""
+    def _attend(self, h, encoder_output, keys=None):
+        """h: (B, U) or (B, T, U) -> attentional vector, weights.
+
+        `keys` are the memory's attention keys when the caller has them
+        (a step's state); otherwise they are projected here.
+        """
         context, weights = self.attention_layer(
-            h, encoder_output.sequence, encoder_output.padding_mask
+            h, encoder_output.sequence, encoder_output.padding_mask, keys=keys
         )
         attentional = self.attentional_layer(ops.concatenate([h, context], axis=-1))
         return attentional, weights
@@ -191,13 +216,16 @@ class AttentionRNNDecoder(RNNDecoder):
         if self.input_feeding:
             x = ops.concatenate([x, state["feed"]], axis=-1)  # (B, E + U)
         h, rnn_state = self._run_cells(x, state["rnn"], mask_t, training)
-        attentional, weights = self._attend(h, encoder_output)  # (B,U), (B,S)
+        keys = state.get("memory_keys")  # None with Luong's dot score
+        attentional, weights = self._attend(h, encoder_output, keys)  # (B,U), (B,S)
         keep = ops.expand_dims(mask_t, -1)
         new_state = {
             "rnn": rnn_state,
             "feed": ops.where(keep, attentional, state["feed"]),
             "attention": ops.cast(weights, self.compute_dtype),
         }
+        if keys is not None:
+            new_state["memory_keys"] = keys
         return self._logits(attentional, training), new_state
 
     def call(self, decoder_ids, encoder_output, training=False, return_attention=False):

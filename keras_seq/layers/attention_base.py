@@ -24,7 +24,10 @@ class AttentionBase(keras.layers.Layer):
         """The memory's keys, which depend only on the memory.
 
         A decoder that attends at every step computes them once per
-        sequence and passes them to `attend`.
+        sequence and passes them back as the `keys` call argument (or to
+        `attend`). They have the compute dtype whether or not the layer is
+        being called (mixed precision: the kernels are cast here, since
+        Keras autocasts them only inside a call).
 
         Args:
             memory: float tensor `(B, S, Dm)`.
@@ -51,10 +54,12 @@ class AttentionBase(keras.layers.Layer):
             return context[:, 0], weights[:, 0]
         return context, weights
 
-    def call(self, query, memory, memory_mask=None):
-        return self.attend(query, memory, self.keys(memory), memory_mask)
+    def call(self, query, memory, memory_mask=None, keys=None):
+        if keys is None:
+            keys = self.keys(memory)
+        return self.attend(query, memory, keys, memory_mask)
 
-    def compute_output_spec(self, query, memory, memory_mask=None):
+    def compute_output_spec(self, query, memory, memory_mask=None, keys=None):
         shape = tuple(query.shape[:-1])
         context = keras.KerasTensor(
             shape + (memory.shape[-1],), dtype=self.compute_dtype

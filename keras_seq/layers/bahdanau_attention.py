@@ -32,6 +32,8 @@ class BahdanauAttention(AttentionBase):
         query: float tensor `(B, Dq)` or `(B, T, Dq)`.
         memory: float tensor `(B, S, Dm)`.
         memory_mask: optional boolean tensor `(B, S)`, True at real positions.
+        keys: optional float tensor `(B, S, K)`, `keys(memory)` computed
+            beforehand (a decoding loop projects them once per source).
 
     Returns:
         `(context, weights)`: `(B, Dm)` and `(B, S)` for a rank-2 query,
@@ -81,7 +83,8 @@ class BahdanauAttention(AttentionBase):
         self.built = True
 
     def _keys(self, memory):
-        return ops.matmul(memory, self.key_kernel)  # (B, S, U)
+        kernel = ops.cast(self.key_kernel, memory.dtype)  # no autocast outside calls
+        return ops.matmul(memory, kernel)  # (B, S, U)
 
     def _score(self, query, keys):
         projected = ops.matmul(query, self.query_kernel)  # (B, T, U)

@@ -38,6 +38,8 @@ class LuongAttention(AttentionBase):
         query: float tensor `(B, Dq)` or `(B, T, Dq)`.
         memory: float tensor `(B, S, Dm)`.
         memory_mask: optional boolean tensor `(B, S)`, True at real positions.
+        keys: optional float tensor `(B, S, K)`, `keys(memory)` computed
+            beforehand (a decoding loop projects them once per source).
 
     Returns:
         `(context, weights)`: `(B, Dm)` and `(B, S)` for a rank-2 query,
@@ -104,9 +106,11 @@ class LuongAttention(AttentionBase):
 
     def _keys(self, memory):
         if self.score == "general":
-            return ops.matmul(memory, self.kernel)  # (B, S, Dq)
+            kernel = ops.cast(self.kernel, memory.dtype)  # no autocast outside calls
+            return ops.matmul(memory, kernel)  # (B, S, Dq)
         if self.score == "concat":
-            return ops.matmul(memory, self.key_kernel)  # (B, S, U)
+            kernel = ops.cast(self.key_kernel, memory.dtype)
+            return ops.matmul(memory, kernel)  # (B, S, U)
         return memory
 
     def _score(self, query, keys):
