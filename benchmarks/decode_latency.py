@@ -18,6 +18,7 @@ show that the key/value cache keeps each step's cost flat.
 
     python benchmarks/decode_latency.py --quick            # smoke run
     python benchmarks/decode_latency.py --write docs/benchmarks.md
+    python benchmarks/decode_latency.py --quick --controls  # with decoding controls
 
 Exports go to a temporary directory, never into the repository. The tables
 are formatted by `decode_latency_report.py` (no TensorFlow; tested alone).
@@ -26,6 +27,7 @@ are formatted by `decode_latency_report.py` (no TensorFlow; tested alone).
 import argparse
 import datetime
 import importlib.metadata
+import json
 import os
 import platform
 import sys
@@ -122,10 +124,15 @@ def train(name, epochs):
     return model, time.perf_counter() - start, history.history["loss"][-1]
 
 
-def runners(model, method, workdir, threads):
+# `--controls`: a typical set of decoding controls, the same in every runtime.
+CONTROLS = dict(min_length=1, max_length_a=2.0, max_length_b=10, no_repeat_ngram_size=4,
+                repetition_penalty=1.1)
+
+
+def runners(model, method, workdir, threads, controls=None):
     """One callable per runtime: int32 (B, S) array -> (ids, lengths) arrays."""
     strategy = keras_seq.decoding.Beam(size=BEAM_SIZE) if method == "beam" else "greedy"
-    options = dict(strategy=strategy)
+    options = dict(strategy=strategy, **(controls or {}))
     saved_path = os.path.join(workdir, f"saved_{method}")
     keras_seq.export.export_saved_model(model, saved_path, **options)
     signature = tf.saved_model.load(saved_path).signatures["generate_ids"]
@@ -173,11 +180,11 @@ def time_runtimes(run, batches):
     return {runtime: sentences / seconds[runtime] for runtime in run}, outputs
 
 
-def bench_family(name, model, source, lengths, workdir, threads):
+def bench_family(name, model, source, lengths, workdir, threads, controls=None):
     """Rows of (family, method, runtime, {batch: (sent/s, ratio, agree)})."""
     rows = []
     for method in ("greedy", "beam"):
-        run = runners(model, method, os.path.join(workdir, name), threads)
+        run = runners(model, method, os.path.join(workdir, name), threads, controls)
         results = {runtime: {} for runtime in RUNTIMES}
         for batch_size in BATCH_SIZES:
             speed, outputs = time_runtimes(run, make_batches(source, lengths, batch_size))
@@ -248,6 +255,16 @@ def machine_markdown(threads):
     )
 
 
+def write_rows_json(path, rows):
+    """The sentences/s rows, and which keras_seq produced them."""
+    cells = [{"family": family, "method": method, "runtime": runtime, "batch": batch,
+              "sentences_per_s": speed, "agree": agree}
+             for family, method, runtime, results in rows
+             for batch, (speed, _, agree) in results.items()]
+    with open(path, "w") as f:
+        json.dump({"keras_seq": os.path.dirname(keras_seq.__file__), "cells": cells}, f)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--families", default=",".join(FAMILIES), help="comma-separated")
@@ -255,6 +272,11 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="32 sources, 1 epoch")
     parser.add_argument("--threads", type=int, default=1, help="LiteRT num_threads")
     parser.add_argument("--write", metavar="PATH", help="also write the report here")
+    parser.add_argument("--controls", action="store_true",
+                        help=f"decode with the controls {CONTROLS} in every runtime")
+    parser.add_argument("--json", metavar="PATH",
+                        help="write the sentences/s rows as JSON and stop (no cache "
+                             "table, no report; what compare_revisions.py reads)")
     args = parser.parse_args(argv)
     families = [f.strip() for f in args.families.split(",") if f.strip()]
     unknown = sorted(set(families) - set(FAMILIES))
@@ -286,8 +308,13 @@ def main(argv=None):
                 f"| {mean_length:.1f} | {error:.2f} |"
             )
             print(quality_lines[-1], flush=True)
-            rows += bench_family(name, model, source, lengths, workdir, args.threads)
+            rows += bench_family(name, model, source, lengths, workdir, args.threads,
+                                 CONTROLS if args.controls else None)
             print(results_markdown(rows[-2 * len(RUNTIMES) :], BATCH_SIZES), flush=True)
+
+    if args.json:
+        write_rows_json(args.json, rows)
+        return  # the rows are what a comparison reads
 
     # 2. The Transformer's cost per token at fixed output lengths.
     cache_rows = []
