@@ -13,7 +13,10 @@ class Decoder(keras.layers.Layer):
     in-graph decoding loops drive. Both give the same logits.
 
     Every tensor in a decoder state has a leading batch dimension, so that
-    beam search can tile and reorder any state tree with `tf.gather`.
+    beam search can tile and reorder any state tree with `tf.gather`. Entries
+    of a dict state named `memory_*` depend on the encoder output only:
+    `step` reads them and returns them unchanged, so generation keeps them
+    out of the decoding loop (beam search never reorders them).
 
     Call arguments:
         decoder_ids: int tensor `(B, T)`, BOS-prefixed target ids, PAD=0.

@@ -124,6 +124,21 @@ def tile_encoder_output(encoder_output, beam_size):
     )
 
 
+def split_source_state(state):
+    """`(state, source_state)`: the `memory_*` entries of a dict state apart.
+
+    They are projections of the encoder output (a Transformer's memory keys
+    and values, an attention RNN's attention keys) that `step` reads and
+    returns unchanged, the same for every hypothesis of a source. Kept out
+    of the loop, beam search never reorders them (the largest per-step copy
+    of a Transformer's beam search on LiteRT).
+    """
+    if not isinstance(state, dict):
+        return state, {}
+    source = {k: v for k, v in state.items() if k.startswith("memory_")}
+    return {k: v for k, v in state.items() if k not in source}, source
+
+
 def generate_ids(encoder, decoder, encoder_ids, max_length, strategy="greedy",
                  controls=None, target_prefix=None):
     """Encode once, then run the strategy's loop over `decoder.step`.
@@ -151,13 +166,15 @@ def generate_ids(encoder, decoder, encoder_ids, max_length, strategy="greedy",
     encoder_ids = tf.pad(encoder_ids, [[0, 0], [0, tf.maximum(1 - width, 0)]])
     encoder_output = encoder(encoder_ids, training=False)
     batch_size = tf.shape(encoder_ids)[0]
-    initial_state = decoder.initial_state(encoder_output)
+    initial_state, source_state = split_source_state(decoder.initial_state(encoder_output))
     if strategy.beams > 1:
         # Every hypothesis row reads its source: B * K rows.
         encoder_output = tile_encoder_output(encoder_output, strategy.beams)
+        source_state = tile_beams(source_state, strategy.beams)
 
     def step_fn(ids_t, state):
-        logits, state = decoder.step(ids_t, state, encoder_output)
+        logits, state = decoder.step(ids_t, {**state, **source_state}, encoder_output)
+        state = {k: v for k, v in state.items() if k not in source_state}
         if controls.uses_attention:  # this step's weights over the source
             return logits, state, state["attention"]
         return logits, state
