@@ -9,10 +9,11 @@ from keras_seq.arguments import (
     check_number,
     format_set,
 )
+from keras_seq.decoding._value import ConfigValue
 
 
 @keras.saving.register_keras_serializable(package="keras_seq")
-class Controls:
+class Controls(ConfigValue):
     """Constraints on what a search may emit, and what it returns.
 
     One value, checked once, that every loop (`greedy_search`,
@@ -122,17 +123,7 @@ class Controls:
             "return_attention": self.return_attention,
         }
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __eq__(self, other):
-        return type(self) is type(other) and self.get_config() == other.get_config()
-
-    def __hash__(self):
-        return hash(tuple(self.get_config().items()))
-
-    def __repr__(self):
+    def __repr__(self):  # only the settings that differ from the defaults
         defaults = Controls().get_config()
         changed = [f"{k}={v!r}" for k, v in self.get_config().items() if v != defaults[k]]
         return f"Controls({', '.join(changed)})"

@@ -3,9 +3,10 @@
 import keras
 
 from keras_seq.arguments import format_set
+from keras_seq.decoding._value import ConfigValue
 
 
-class Strategy:
+class Strategy(ConfigValue):
     """A decoding strategy as a value: its settings, checked once, and a search.
 
     A strategy holds validated Python settings (no tensors) and runs its
@@ -40,22 +41,6 @@ class Strategy:
         """
         raise NotImplementedError
 
-    def get_config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __eq__(self, other):
-        return type(self) is type(other) and self.get_config() == other.get_config()
-
-    def __hash__(self):
-        return hash((type(self).__name__, tuple(sorted(self.get_config().items()))))
-
-    def __repr__(self):
-        settings = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({settings})"
 
 
 def _by_name():
