@@ -71,11 +71,22 @@ def split_step(step_fn, ids_t, state, controls):
     return out[0], out[1], tf.cast(out[2], tf.float32)
 
 
-def attention_buffer(rows, max_length, mask, controls):
-    """Zeros `(N, L, S)` for the alignments when asked for, else `(0, 0, 0)`."""
-    if not controls.return_attention:
-        return tf.zeros([0, 0, 0], tf.float32)
-    return tf.zeros(tf.stack([rows, max_length, tf.shape(mask)[1]]), tf.float32)
+def output_buffers(rows, max_length, mask, controls):
+    """The per-step outputs the controls ask for, as zeros: a dict with
+    `token_scores` `(N, L)` and `attention` `(N, L, S)`, or neither."""
+    buffers = {}
+    if controls.return_token_scores:
+        buffers["token_scores"] = tf.zeros(tf.stack([rows, max_length]), tf.float32)
+    if controls.return_attention:
+        buffers["attention"] = tf.zeros(
+            tf.stack([rows, max_length, tf.shape(mask)[1]]), tf.float32)
+    return buffers
+
+
+def free_shapes(buffers):
+    """Shape invariants with every dimension free, for a dict of tensors."""
+    return {name: tf.TensorShape([None] * value.shape.rank)
+            for name, value in buffers.items()}
 
 
 def write_step(buffer, t, values):
@@ -175,6 +186,9 @@ def step_log_probs(logits, t, ids, eos_id, controls, row_inputs):
         penalised = tf.where(logits > 0, logits / penalty, logits * penalty)
         logits = tf.where(seen, penalised, logits)
     log_probs = tf.nn.log_softmax(logits, axis=-1)
+    if not (controls.min_length or controls.no_repeat_ngram_size or row_inputs.caps is not None
+            or row_inputs.prefix is not None):
+        return log_probs  # nothing to forbid or force: no op added
     columns = tf.range(vocab_size, dtype=tf.int32)
     is_eos = tf.equal(columns, eos_id)[None, :]  # (1, V)
     banned = None

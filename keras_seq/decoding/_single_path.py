@@ -53,14 +53,14 @@ def decode_single_path(
     finished = tf.zeros(tf.reshape(batch_size, [1]), tf.bool)  # (B,)
     ids_t = tf.fill(tf.reshape(batch_size, [1]), tf.constant(bos_id, tf.int32))
     # Per-token log-probs, only when asked for (no op otherwise).
-    token_scores = tf.zeros(tf.stack([batch_size, max_length]) if
-                            controls.return_token_scores else [0, 0], tf.float32)
-    alignments = _rules.attention_buffer(batch_size, max_length, rows.mask, controls)
+    # Buffers only the controls ask for: none, no extra loop variable (at
+    # batch 1 each loop variable's per-step bookkeeping shows in TF's time).
+    extra = _rules.output_buffers(batch_size, max_length, rows.mask, controls)
 
-    def cond(t, ids_t, state, ids, lengths, scores, finished, token_scores, alignments):
+    def cond(t, ids_t, state, ids, lengths, scores, finished, extra):
         return tf.logical_not(tf.reduce_all(finished))
 
-    def body(t, ids_t, state, ids, lengths, scores, finished, token_scores, alignments):
+    def body(t, ids_t, state, ids, lengths, scores, finished, extra):
         logits, state, attention = _rules.split_step(step_fn, ids_t, state, controls)
         log_probs = _rules.step_log_probs(logits, t, ids, eos_id, controls, rows)
         next_ids = tf.cast(choose(log_probs, t), tf.int32)  # (B,)
@@ -73,17 +73,18 @@ def decode_single_path(
         ids = _common.write_column(
             ids, t, tf.where(ends, PAD, next_ids)
         )
+        extra = dict(extra)
         if controls.return_token_scores:
-            token_scores = _common.write_column(
-                token_scores, t, tf.where(ends, 0.0, token_log_probs))
+            extra["token_scores"] = _common.write_column(
+                extra["token_scores"], t, tf.where(ends, 0.0, token_log_probs))
         if controls.return_attention:
-            alignments = _rules.write_step(
-                alignments, t, tf.where(ends[:, None], 0.0, attention))
+            extra["attention"] = _rules.write_step(
+                extra["attention"], t, tf.where(ends[:, None], 0.0, attention))
         lengths = lengths + tf.cast(tf.logical_not(ends), tf.int32)
         # Finished rows keep being fed EOS; their outputs are ignored.
         eos = tf.fill(tf.shape(next_ids), eos_id)
         ids_t = tf.where(finished, eos, next_ids)
-        return t + 1, ids_t, state, ids, lengths, scores, ends, token_scores, alignments
+        return t + 1, ids_t, state, ids, lengths, scores, ends, extra
 
     loop_vars = (
         tf.constant(0, tf.int32),
@@ -93,8 +94,7 @@ def decode_single_path(
         lengths,
         scores,
         finished,
-        token_scores,
-        alignments,
+        extra,
     )
     invariants = (
         tf.TensorShape([]),
@@ -104,10 +104,9 @@ def decode_single_path(
         tf.TensorShape([None]),
         tf.TensorShape([None]),
         tf.TensorShape([None]),
-        tf.TensorShape([None, None]),
-        tf.TensorShape([None, None, None]),
+        _rules.free_shapes(extra),
     )
-    _, _, _, ids, lengths, scores, _, token_scores, alignments = tf.while_loop(
+    _, _, _, ids, lengths, scores, _, extra = tf.while_loop(
         cond,
         body,
         loop_vars,
@@ -120,7 +119,7 @@ def decode_single_path(
         "scores": scores,
     }
     if controls.return_token_scores:
-        out["token_scores"] = _common.trim_to_longest(token_scores, lengths)
+        out["token_scores"] = _common.trim_to_longest(extra["token_scores"], lengths)
     if controls.return_attention:
-        out["attention"] = _rules.trim_steps(alignments, lengths)
+        out["attention"] = _rules.trim_steps(extra["attention"], lengths)
     return out

@@ -145,19 +145,17 @@ def beam_search(
     sums = tf.where(first_beam, 0.0, _common.NEG_INF)  # (N,)
     ids_t = tf.fill(tf.reshape(n, [1]), tf.constant(bos_id, tf.int32))
     # Per-token log-probs, only when asked for (no op otherwise).
-    token_scores = tf.zeros(tf.stack([n, max_length]) if
-                            controls.return_token_scores else [0, 0], tf.float32)
-    alignments = _rules.attention_buffer(n, max_length, rows.mask, controls)
+    # Buffers only the controls ask for (see `_single_path`).
+    extra = _rules.output_buffers(n, max_length, rows.mask, controls)
     beta = controls.coverage_penalty
-    # The attention each source token received so far (GNMT coverage).
-    coverage = tf.zeros(tf.shape(rows.mask) if beta else [0, 0], tf.float32)
+    if beta:  # the attention each source token received so far (GNMT coverage)
+        extra["coverage"] = tf.zeros(tf.shape(rows.mask), tf.float32)
 
-    def cond(t, ids_t, state, ids, lengths, sums, finished, token_scores, alignments,
-             coverage):
+    def cond(t, ids_t, state, ids, lengths, sums, finished, extra):
         return tf.logical_not(tf.reduce_all(finished))
 
-    def body(t, ids_t, state, ids, lengths, sums, finished, token_scores, alignments,
-             coverage):
+    def body(t, ids_t, state, ids, lengths, sums, finished, extra):
+        extra = dict(extra)
         logits, state, attention = _rules.split_step(step_fn, ids_t, state, controls)
         log_probs = _rules.step_log_probs(logits, t, ids, eos_id, controls, rows)  # (N, V)
         vocab_size = tf.shape(log_probs)[-1]
@@ -172,7 +170,7 @@ def beam_search(
             candidate_sums, candidate_lengths[:, None], alpha
         )
         if beta:  # the same for every continuation of a hypothesis
-            coverage = coverage + tf.where(finished[:, None], 0.0, attention)  # (N, S)
+            coverage = extra["coverage"] + tf.where(finished[:, None], 0.0, attention)  # (N, S)
             candidate_scores += _rules.coverage_penalty(coverage, rows.mask, beta)[:, None]
 
         # Best K candidates among the K * V continuations of each item.
@@ -192,23 +190,22 @@ def beam_search(
         )
         if controls.return_token_scores:
             token_log_probs = tf.gather(tf.reshape(log_probs, [-1]), chosen)
-            token_scores = _common.write_column(
-                tf.gather(token_scores, parents), t, tf.where(ends, 0.0, token_log_probs))
+            extra["token_scores"] = _common.write_column(
+                tf.gather(extra["token_scores"], parents), t,
+                tf.where(ends, 0.0, token_log_probs))
         if controls.return_attention:
-            alignments = _rules.write_step(
-                tf.gather(alignments, parents), t,
+            extra["attention"] = _rules.write_step(
+                tf.gather(extra["attention"], parents), t,
                 tf.where(ends[:, None], 0.0, tf.gather(attention, parents)))
         if beta:
-            coverage = tf.gather(coverage, parents)
+            extra["coverage"] = tf.gather(coverage, parents)
         lengths = tf.gather(lengths, parents) + tf.cast(
             tf.logical_not(ends), tf.int32
         )
         state = reorder_state(state, parents)
-        return (t + 1, tokens, state, ids, lengths, sums, ends, token_scores, alignments,
-                coverage)
+        return t + 1, tokens, state, ids, lengths, sums, ends, extra
 
-    loop_vars = (tf.constant(0), ids_t, state, ids, lengths, sums, finished, token_scores,
-                 alignments, coverage)
+    loop_vars = (tf.constant(0), ids_t, state, ids, lengths, sums, finished, extra)
     invariants = (
         tf.TensorShape([]),
         tf.TensorShape([None]),
@@ -217,11 +214,9 @@ def beam_search(
         tf.TensorShape([None]),
         tf.TensorShape([None]),
         tf.TensorShape([None]),
-        tf.TensorShape([None, None]),
-        tf.TensorShape([None, None, None]),
-        tf.TensorShape([None, None]),
+        _rules.free_shapes(extra),
     )
-    _, _, _, ids, lengths, sums, finished, token_scores, alignments, coverage = tf.while_loop(
+    _, _, _, ids, lengths, sums, finished, extra = tf.while_loop(
         cond,
         body,
         loop_vars,
@@ -233,7 +228,7 @@ def beam_search(
     # each is the score it was ranked with at its last step.
     scores = _penalize(sums, lengths + tf.cast(finished, tf.int32), alpha)
     if beta:
-        scores += _rules.coverage_penalty(coverage, rows.mask, beta)
+        scores += _rules.coverage_penalty(extra["coverage"], rows.mask, beta)
     ids = tf.reshape(ids, tf.stack([batch_size, k, max_length]))
     ids = tf.transpose(ids[:, :num_return], [1, 0, 2])  # (R, B, L)
     lengths = tf.transpose(tf.reshape(lengths, [-1, k])[:, :num_return])
@@ -241,12 +236,12 @@ def beam_search(
     out = {"ids": _common.trim_to_longest(ids, lengths), "lengths": lengths,
            "scores": scores}
     if controls.return_token_scores:
-        token_scores = tf.reshape(token_scores, tf.stack([batch_size, k, max_length]))
+        token_scores = tf.reshape(extra["token_scores"], tf.stack([batch_size, k, max_length]))
         token_scores = tf.transpose(token_scores[:, :num_return], [1, 0, 2])
         out["token_scores"] = _common.trim_to_longest(token_scores, lengths)
     if controls.return_attention:
-        width = tf.shape(alignments)[-1]
-        alignments = tf.reshape(alignments, tf.stack([batch_size, k, max_length, width]))
+        width = tf.shape(extra["attention"])[-1]
+        alignments = tf.reshape(extra["attention"], tf.stack([batch_size, k, max_length, width]))
         alignments = tf.transpose(alignments[:, :num_return], [1, 0, 2, 3])
         out["attention"] = _rules.trim_steps(alignments, lengths)
     if num_return == 1:
