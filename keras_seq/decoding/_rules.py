@@ -31,8 +31,12 @@ class RowInputs:
                 raise ValueError(
                     "Invalid shape for argument `source_mask`. Expected (B, S). "
                     f"Received: source_mask.shape={mask.shape}")
-            self.mask = _repeat_rows(tf.not_equal(mask, tf.zeros_like(mask)), rows)  # (N, S)
-        if (controls.bounds_rows or controls.uses_attention) and source_mask is None:
+            # Only the controls read it: without them, no op (a plain beam
+            # search would otherwise tile it for nothing).
+            if controls.bounds_rows or controls.uses_attention:
+                self.mask = _repeat_rows(
+                    tf.not_equal(mask, tf.zeros_like(mask)), rows)  # (N, S)
+        elif controls.bounds_rows or controls.uses_attention:
             raise ValueError(
                 "Invalid value for argument `source_mask`. A per-row bound "
                 "(`max_length_a`/`max_length_b`), `return_attention` and "

@@ -27,8 +27,19 @@ from keras_seq.models.generation import (
 
 
 
-def check_replace_unknown(decoder, source_tokenizer):
-    """`replace_unknown_target` needs attention and a text signature."""
+def replace_unknown_controls(replace_unknown_target, decoder, source_tokenizer, controls):
+    """Check `replace_unknown_target`; the controls an export decodes with.
+
+    The replacement reads the attention of each output token, so when it is
+    on the controls gain `return_attention=True`. It needs a decoder with
+    attention and a text signature (tokenizers).
+
+    Returns:
+        `(replace_unknown_target, controls)`: the checked bool and a `Controls`.
+    """
+    controls = get_controls(controls)
+    if not check_bool("replace_unknown_target", replace_unknown_target):
+        return False, controls
     spec = decoder.state_spec()
     if not isinstance(spec, dict) or "attention" not in spec:
         raise ValueError(
@@ -41,6 +52,7 @@ def check_replace_unknown(decoder, source_tokenizer):
             "Invalid value for argument `replace_unknown_target`. It applies to the text "
             "signature, which needs `source_tokenizer` and `target_tokenizer`. "
             "Received: replace_unknown_target=True without tokenizers")
+    return True, Controls(**{**controls.get_config(), "return_attention": True})
 
 
 def check_export_strategy(strategy):
@@ -123,12 +135,8 @@ class ServingModule(tf.Module):
     ):
         super().__init__(name="keras_seq_serving")
         self.strategy = check_export_strategy(strategy)
-        self.controls = get_controls(controls)
-        self.replace_unknown_target = check_bool("replace_unknown_target",
-                                                 replace_unknown_target)
-        if self.replace_unknown_target:
-            check_replace_unknown(model.decoder, source_tokenizer)
-            self.controls = Controls(**{**self.controls.get_config(), "return_attention": True})
+        self.replace_unknown_target, self.controls = replace_unknown_controls(
+            replace_unknown_target, model.decoder, source_tokenizer, controls)
         check_controls(model.decoder, self.strategy, self.controls)
         self.target_prefix = check_bool("target_prefix", target_prefix)
         check_decode_length(model.decoder, max_length)

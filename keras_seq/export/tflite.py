@@ -5,7 +5,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from keras_seq.arguments import check_bool, check_choice
+from keras_seq.arguments import check_choice
 from keras_seq.constants import BOS
 from keras_seq.decoding.controls import Controls
 from keras_seq.export.artifacts import check_replaceable
@@ -16,7 +16,7 @@ from keras_seq.export.request_bounds import (
     DEFAULT_MAX_INPUT_LENGTH,
 )
 from keras_seq.export import tflite_sidecars
-from keras_seq.export.serving_module import ServingModule, check_replace_unknown
+from keras_seq.export.serving_module import ServingModule, replace_unknown_controls
 from keras_seq.export.tflite_ops import assert_builtins_only
 
 QUANTIZATIONS = (None, "dynamic", "float16", "int8")
@@ -132,10 +132,9 @@ def export_tflite(
     ...     quantization="dynamic")
     """
     check_choice("quantization", quantization, QUANTIZATIONS)
-    controls = Controls.from_kwargs(controls)
-    if check_bool("replace_unknown_target", replace_unknown_target):
-        check_replace_unknown(model.decoder, source_tokenizer)
-        controls = Controls(**{**controls.get_config(), "return_attention": True})
+    replace_unknown_target, controls = replace_unknown_controls(
+        replace_unknown_target, model.decoder, source_tokenizer,
+        Controls.from_kwargs(controls))
     if (source_tokenizer is None) != (target_tokenizer is None):
         raise ValueError(
             "Invalid value for arguments `source_tokenizer` and `target_tokenizer`. "
