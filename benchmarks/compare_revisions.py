@@ -5,8 +5,9 @@ package of a baseline git revision and over this tree's, and, with
 `--controls`, over this tree's once more with the decoding controls on. Each
 run trains the same models (same seeds), exports them and times every
 runtime; the rounds alternate so that load from other processes hits the
-variants alike. Prints, per family, method, runtime and batch size, the
-median sentences/s of each variant and the ratios
+variants alike, and odd rounds run them in reverse order. Prints, per
+family, method, runtime and batch size, the median sentences/s of each
+variant and the ratios
 
     current / baseline    an export without controls against the baseline's
     controls / current    what the controls cost in the same tree
@@ -45,7 +46,8 @@ def run_once(package_root, extra, out_path, passthrough):
     expected = os.path.join(os.path.realpath(package_root), "keras_seq")
     if os.path.realpath(result["keras_seq"]) != expected:
         raise SystemExit(f"the run imported {result['keras_seq']}, not {expected}")
-    return {(c["family"], c["method"], c["runtime"], c["batch"]): c["sentences_per_s"]
+    return {(c["family"], c["method"], c["runtime"], c["batch"]): (c["sentences_per_s"],
+                                                                    c.get("tokens"))
             for c in result["cells"]}
 
 
@@ -67,13 +69,20 @@ def main(argv=None):
         unpack(args.baseline, baseline_root)
         variants["baseline"] = baseline_root
         for round_index in range(args.rounds):
-            for name, package_root in variants.items():
+            # Odd rounds run the variants in reverse, so that neither always
+            # runs first (a warm or loaded machine favours one position).
+            order = list(variants.items())
+            for name, package_root in order[::-1] if round_index % 2 else order:
                 extra = ["--controls"] if name == "controls" else []
                 out = os.path.join(tmp, f"{name}_{round_index}.json")
                 speeds[name].append(run_once(package_root, extra, out, passthrough))
                 print(f"round {round_index + 1}: {name} done", flush=True)
-    median = {name: {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+    median = {name: {key: statistics.median(run[key][0] for run in runs) for key in runs[0]}
               for name, runs in speeds.items()}
+    # Different trees may train slightly different models: when their
+    # outputs differ in length, sentences/s compare unequal work.
+    differ = sorted({key[:2] for key in median["baseline"]
+                     if speeds["baseline"][0][key][1] != speeds["current"][0][key][1]})
     columns = ["baseline", "current", "current / baseline"]
     if args.controls:
         columns += ["controls", "controls / current"]
@@ -88,6 +97,12 @@ def main(argv=None):
             controlled = median["controls"][key]
             cells += [f"{controlled:.1f}", f"{controlled / current:.2f}x"]
         print("| " + " | ".join(map(str, key)) + " | " + " | ".join(cells) + " |")
+    if differ:
+        print("\nThe baseline and the current tree decoded different numbers of "
+              f"tokens for {differ}: those ratios compare different outputs.")
+    else:
+        print("\nThe baseline and the current tree decoded the same numbers of tokens "
+              "in every cell.")
 
 
 if __name__ == "__main__":

@@ -181,7 +181,7 @@ def time_runtimes(run, batches):
 
 
 def bench_family(name, model, source, lengths, workdir, threads, controls=None):
-    """Rows of (family, method, runtime, {batch: (sent/s, ratio, agree)})."""
+    """Rows of (family, method, runtime, {batch: (sent/s, ratio, agree, tokens)})."""
     rows = []
     for method in ("greedy", "beam"):
         run = runners(model, method, os.path.join(workdir, name), threads, controls)
@@ -192,7 +192,8 @@ def bench_family(name, model, source, lengths, workdir, threads, controls=None):
             for runtime in RUNTIMES:
                 agree = np.mean([a == b for a, b in zip(outputs[runtime], reference)])
                 ratio = speed[runtime] / speed["generate"]
-                results[runtime][batch_size] = (speed[runtime], ratio, agree)
+                tokens = sum(len(ids) for ids in outputs[runtime])
+                results[runtime][batch_size] = (speed[runtime], ratio, agree, tokens)
         rows.extend((name, method, runtime, results[runtime]) for runtime in RUNTIMES)
     return rows
 
@@ -256,11 +257,11 @@ def machine_markdown(threads):
 
 
 def write_rows_json(path, rows):
-    """The sentences/s rows, and which keras_seq produced them."""
+    """The sentences/s rows, the tokens decoded, and which keras_seq ran."""
     cells = [{"family": family, "method": method, "runtime": runtime, "batch": batch,
-              "sentences_per_s": speed, "agree": agree}
+              "sentences_per_s": speed, "agree": agree, "tokens": tokens}
              for family, method, runtime, results in rows
-             for batch, (speed, _, agree) in results.items()]
+             for batch, (speed, _, agree, tokens) in results.items()]
     with open(path, "w") as f:
         json.dump({"keras_seq": os.path.dirname(keras_seq.__file__), "cells": cells}, f)
 

@@ -7,7 +7,7 @@ this module never imports it and its tests run without a model.
 
 Row shapes (as `decode_latency.py` builds them):
 
-    rows        (family, method, runtime, {batch size: (sent/s, ratio, agree)})
+    rows        (family, method, runtime, {batch size: (sent/s, ratio, agree, tokens)})
     cache_rows  [output tokens, ms at batch_sizes[0], ms at batch_sizes[1], ...]
 """
 
@@ -32,7 +32,7 @@ def results_markdown(rows, batch_sizes):
     for family, method, runtime, by_batch in rows:
         cells = []
         for batch_size in batch_sizes:
-            speed, ratio, agree = by_batch[batch_size]
+            speed, ratio, agree = by_batch[batch_size][:3]
             cells += [f"{speed:.1f}", f"{ratio:.2f}x", f"{agree:.0%}"]
         lines.append(f"| {family} | {method} | {runtime} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
