@@ -1,7 +1,7 @@
-"""`keras-seq export`: a run to a SavedModel or a .tflite file."""
+"""`keras-seq export`: a run (or an ensemble of runs) to a SavedModel or a .tflite file."""
 
 from keras_seq.cli import options
-from keras_seq.cli import run_directory as rd
+from keras_seq.cli.ensemble_runs import add_ensemble_options, load_runs
 from keras_seq.cli.errors import CLIError
 
 
@@ -9,6 +9,7 @@ def add_parser(subparsers):
     p = subparsers.add_parser("export", help="export a run for serving")
     p.add_argument("run_dir")
     p.add_argument("--format", required=True, choices=("savedmodel", "tflite"))
+    add_ensemble_options(p)
     options.add_strategy_options(p)
     options.add_control_options(p)
     p.add_argument("--replace-unknown-target", action="store_true",
@@ -32,7 +33,7 @@ def run(args):
 
     strategy = options.strategy(args)
     controls = options.controls(args)
-    config, model, source_tokenizer, target_tokenizer = rd.load_run(args.run_dir)
+    config, model, source_tokenizer, target_tokenizer = load_runs(args.run_dir, args)
     if args.format == "savedmodel":
         if args.quantization:
             raise CLIError("--quantization applies to --format tflite only")

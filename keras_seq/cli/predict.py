@@ -10,6 +10,7 @@ import numpy as np
 from keras_seq.cli import options
 from keras_seq.cli import run_directory as rd
 from keras_seq.cli.decode_texts import decode_texts
+from keras_seq.cli.ensemble_runs import add_ensemble_options, load_runs
 from keras_seq.cli.errors import CLIError
 from keras_seq.cli.export_runners import SavedModelRunner, TFLiteRunner, check_graph
 from keras_seq.text import lines as lines_lib
@@ -22,6 +23,7 @@ def add_parser(subparsers):
                                 "or a .tflite file")
     p.add_argument("inputs", nargs="*")
     p.add_argument("--file", help="read one input per line from this file")
+    add_ensemble_options(p)
     options.add_strategy_options(p)
     options.add_control_options(p)
     p.add_argument("--replace-unknown-target", action="store_true",
@@ -145,6 +147,9 @@ def run(args):
         raise CLIError("--method applies to run directories: an export decodes with the "
                        "strategy it was exported with (keras-seq export --method)")
     controls = options.controls(args)
+    if (tflite or saved_model) and (args.ensemble or args.ensemble_weights):
+        raise CLIError("--ensemble applies to run directories: export the ensemble "
+                       "with keras-seq export --ensemble, then predict with the export")
     if (tflite or saved_model) and (controls or args.replace_unknown_target):
         raise CLIError("decoding controls (--min-length, ..., --replace-unknown-target) apply "
                        "to run directories: an export decodes with those it was exported "
@@ -157,7 +162,7 @@ def run(args):
             check_graph(path)
         decode = SavedModelRunner(path)
     else:
-        config, model, source_tokenizer, target_tokenizer = rd.load_run(path)
+        config, model, source_tokenizer, target_tokenizer = load_runs(path, args)
 
         def decode(chunk):
             # Sources are cut to the run's positions, as `keras-seq export` does.

@@ -1,0 +1,75 @@
+"""`--ensemble RUN ...`: several finished runs decoded as one model."""
+
+import os
+
+from keras_seq.cli import options
+from keras_seq.cli import run_directory as rd
+from keras_seq.cli.errors import CLIError
+from keras_seq.export.tflite_sidecars import tokenizer_spec
+
+
+def add_ensemble_options(parser):
+    parser.add_argument(
+        "--ensemble", nargs="+", action="extend", metavar="RUN", default=[],
+        help="more finished run directories with the same vocabularies: decode "
+             "with the ensemble of all the runs (their log-probabilities averaged)")
+    parser.add_argument(
+        "--ensemble-weights", nargs="+", metavar="W", type=options.real(above=0),
+        help="one positive weight per run, the first run's first (default: equal)")
+
+
+def load_runs(run, args):
+    """(config, model, source_tokenizer, target_tokenizer) of `run` and the
+    runs of `--ensemble`: the model is an `Ensemble` when there are several.
+
+    The first run's config and tokenizers are used; every other run must
+    have the same tokenizers (kind, options and vocabulary), checked token
+    by token. A source is cut to the shortest `max_length` among the runs.
+    """
+    runs = [run] + list(args.ensemble)
+    weights = args.ensemble_weights
+    if weights is not None and len(weights) != len(runs):
+        raise CLIError(f"--ensemble-weights takes one weight per run ({len(runs)}: "
+                       f"the first run and --ensemble's), got {len(weights)}")
+    if len(set(map(os.path.realpath, runs))) != len(runs):
+        raise CLIError(f"a run is listed twice among {' '.join(runs)}: give --ensemble "
+                       "other runs, or weights with --ensemble-weights")
+    loaded = [rd.load_run(path) for path in runs]
+    config, model, source_tokenizer, target_tokenizer = loaded[0]
+    if len(runs) == 1:
+        return loaded[0]
+    for path, (_, _, source, target) in zip(runs[1:], loaded[1:]):
+        check_same_tokenizer("source", runs[0], source_tokenizer, path, source)
+        check_same_tokenizer("target", runs[0], target_tokenizer, path, target)
+    from keras_seq.models import Ensemble
+
+    lengths = [c.get("max_length") for c, _, _, _ in loaded if c.get("max_length")]
+    config = dict(config, max_length=min(lengths) if lengths else None)
+    ensemble = Ensemble([m for _, m, _, _ in loaded], weights=weights)
+    return config, ensemble, source_tokenizer, target_tokenizer
+
+
+def check_same_tokenizer(side, first_run, first, run, other):
+    """Refuse `other` unless it tokenizes as `first` does, naming the first difference."""
+    spec_a, spec_b = tokenizer_spec(first), tokenizer_spec(other)
+    if spec_a["registered_name"] != spec_b["registered_name"]:
+        raise CLIError(f"{run}'s {side} tokenizer is {spec_b['registered_name']}, "
+                       f"{first_run}'s {spec_a['registered_name']}: an ensemble's runs "
+                       "share their vocabularies")
+    a, b = list(first.vocabulary), list(other.vocabulary)
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            raise CLIError(f"{run}'s {side} vocabulary differs from {first_run}'s at id "
+                           f"{i}: {y!r} vs {x!r}: an ensemble's runs share their "
+                           "vocabularies")
+    if len(a) != len(b):
+        raise CLIError(f"{run}'s {side} vocabulary has {len(b)} tokens, {first_run}'s "
+                       f"{len(a)}: an ensemble's runs share their vocabularies")
+    # `name` is a Keras object name, not an option that changes tokens.
+    config_a = {k: v for k, v in spec_a["config"].items() if k != "name"}
+    config_b = {k: v for k, v in spec_b["config"].items() if k != "name"}
+    for key in sorted(set(config_a) | set(config_b)):
+        if config_a.get(key) != config_b.get(key):
+            raise CLIError(f"{run}'s {side} tokenizer has {key}={config_b.get(key)!r}, "
+                           f"{first_run}'s {config_a.get(key)!r}: an ensemble's runs "
+                           "share their tokenizers")
