@@ -1,4 +1,4 @@
-"""The `keras-seq` command: train, evaluate, predict, export."""
+"""The `keras-seq` command: train, evaluate, predict, export, average."""
 
 import os
 import sys
@@ -7,12 +7,13 @@ from keras_seq.cli.errors import CLIError
 
 
 def build_parser():
-    from keras_seq.cli import evaluate, export, options, predict, train
+    from keras_seq.cli import average, evaluate, export, options, predict, train
 
     parser = options.OneLineParser(
-        prog="keras-seq", description="Train, evaluate, run and export seq2seq models.")
+        prog="keras-seq",
+        description="Train, evaluate, run, export and average seq2seq models.")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for module in (train, evaluate, predict, export):
+    for module in (train, evaluate, predict, export, average):
         module.add_parser(subparsers)
     return parser
 

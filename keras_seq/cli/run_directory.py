@@ -11,8 +11,14 @@ Layout:
     backup/               the training backup (resume); removed once
                           model.keras is written
     history.csv           one row per finished epoch: losses and metrics
+    checkpoints/          with `train --keep-checkpoints N`: the model weights
+                          of the last N epochs, epoch-0007.weights.h5 (numbered
+                          as in history.csv; kept after training, for
+                          `keras-seq average`)
     logs/                 TensorBoard logs
     metrics.json          written by `keras-seq evaluate`
+A run written by `keras-seq average` holds config.json (with "averaged": its
+sources and weights), the vocabularies and model.keras.
 Every file is written atomically (temporary file, then rename).
 """
 
@@ -31,10 +37,12 @@ from keras_seq.cli import fingerprint
 from keras_seq.cli.errors import CLIError
 from keras_seq.cli.run_lock import LOCK
 from keras_seq.export.tflite_sidecars import tokenizer_spec
+from keras_seq.training.epoch_checkpoints import TEMPORARY as CHECKPOINT_TEMPORARY
 
 CONFIG = "config.json"
 HISTORY = "history.csv"
 BACKUP = "backup"
+CHECKPOINTS = "checkpoints"
 MODEL = "model.keras"
 VOCABS = {"source": "source_vocab.txt", "target": "target_vocab.txt"}
 
@@ -155,13 +163,18 @@ def load_run(run):
     except Exception as e:
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise CLIError(f"cannot load {path}: corrupt or foreign model file ({reason})") from None
+    return (config, model, *load_tokenizers(run, config))
+
+
+def load_tokenizers(run, config):
+    """(source, target) tokenizers of a run, checked against its fingerprints."""
     tokenizers = []
     for side in ("source", "target"):
         path = os.path.join(run, VOCABS[side])
         tokenizer = load_tokenizer(config["tokenizers"][side], path)
         fingerprint.check_vocabulary(config, side, tokenizer, path, run)
         tokenizers.append(tokenizer)
-    return config, model, tokenizers[0], tokenizers[1]
+    return tokenizers[0], tokenizers[1]
 
 
 def save_model(model, run):
@@ -204,22 +217,25 @@ def read_history(run):
 
 # Temporary files keras-seq's atomic writes leave behind when a process dies
 # mid-write (SIGKILL, a full disk): `atomic_write_bytes`, `save_model`,
-# `write_vocabulary_file` and the training backup.
+# `write_vocabulary_file` and the training backup (the checkpoints'
+# temporaries are CHECKPOINT_TEMPORARY).
 STALE = re.compile(r"^(\..+\.tmp-\w+|\.tmp-\w+\.keras|\.tmp-latest\.weights\.h5"
                    r"|\..+\.\w+\.tmp|.+\.bkp\.tmp)$")
 
 
 def remove_stale_temporaries(run):
     """Remove the temporary files a dead writer left in the run (and its
-    backup). Call it holding the run's lock: then no writer is alive."""
-    for folder in (run, os.path.join(run, BACKUP)):
+    backup and checkpoints). Call it holding the run's lock: then no writer
+    is alive."""
+    for folder, pattern in ((run, STALE), (os.path.join(run, BACKUP), STALE),
+                            (os.path.join(run, CHECKPOINTS), CHECKPOINT_TEMPORARY)):
         try:
             names = os.listdir(folder)
         except FileNotFoundError:
             continue
         for name in names:
             path = os.path.join(folder, name)
-            if STALE.match(name) and os.path.isfile(path) and not os.path.islink(path):
+            if pattern.match(name) and os.path.isfile(path) and not os.path.islink(path):
                 os.remove(path)
 
 

@@ -12,6 +12,7 @@ from keras_seq.cli.errors import CLIError
 from keras_seq.cli.run_lock import RunLock
 from keras_seq.training import (
     DistributedTrainer,
+    EpochCheckpoints,
     NonFiniteLossError,
     SafeBackupAndRestore,
     TerminateOnNonFinite,
@@ -55,6 +56,9 @@ def add_parser(subparsers):
                    help="clip each gradient to this norm; 0 turns clipping off")
     p.add_argument("--backup-every", default="epoch", type=backup_every,
                    help="'epoch' (default) or a number of steps between backups")
+    p.add_argument("--keep-checkpoints", type=options.integer(0), default=0, metavar="N",
+                   help="keep the model weights of the last N finished epochs in "
+                        f"RUN/{rd.CHECKPOINTS}/ (for keras-seq average); default 0: none")
     p.add_argument("--strategy", default="none",
                    choices=("none", "mirrored", "multi-worker"),
                    help="none: Keras fit on one device; mirrored: all local "
@@ -150,6 +154,9 @@ def longest(task):
 def run(args):
     if args.connect_timeout is not None and args.strategy != "multi-worker":
         raise CLIError("--connect-timeout applies only to --strategy multi-worker")
+    if args.keep_checkpoints and args.strategy != "none":
+        raise CLIError("--keep-checkpoints applies only to --strategy none "
+                       f"(received --strategy {args.strategy})")
     if args.strategy == "multi-worker" and not worker_supervisor.is_child():
         check_tf_config()
         # The connection wait cannot be interrupted in-process: watch a child.
@@ -171,7 +178,8 @@ def run(args):
         "train": {"epochs": args.epochs, "minutes": args.minutes,
                   "learning_rate": args.learning_rate, "clipnorm": args.clipnorm,
                   "strategy": args.strategy, "backup_every": args.backup_every,
-                  "deterministic": args.deterministic},
+                  "deterministic": args.deterministic,
+                  "keep_checkpoints": args.keep_checkpoints},
     }
     if not chief:  # a worker writes nothing to --out
         return train_into(args, config, strategy, chief=False)
@@ -265,8 +273,13 @@ def fit_one_device(args, config, task, epochs):
     backup_dir = os.path.join(out, "backup")
     backup = SafeBackupAndRestore(backup_dir, save_freq=args.backup_every,
                                   delete_checkpoint=False)
-    callbacks = [  # the NaN check first: it must run before anything writes
-        TerminateOnNonFinite(backup_dir),
+    # The NaN check first: it must run before anything writes. Checkpoints
+    # before the backup: an epoch that a resume skips has its checkpoint.
+    callbacks = [TerminateOnNonFinite(backup_dir)]
+    if args.keep_checkpoints:
+        callbacks.append(EpochCheckpoints(os.path.join(out, rd.CHECKPOINTS),
+                                          keep=args.keep_checkpoints))
+    callbacks += [
         backup,
         keras.callbacks.LambdaCallback(
             # Each epoch's shuffle is fixed by (seed, epoch): resumes see it too.
