@@ -61,18 +61,35 @@ parser.add_argument("--method", default="beam", choices=("greedy", "beam"))
 parser.add_argument("--beam-size", type=int, default=4)
 parser.add_argument("--length-penalty", type=float, default=0.0,
                     help="GNMT alpha for ranking beams (0: plain log-probability)")
-parser.add_argument("--load", default=None, metavar="DIR",
+parser.add_argument("--load", default=None, nargs="+", metavar="DIR",
                     help="skip training and decode DIR/model.keras, saved by an earlier "
-                         "run (the vocabularies are rebuilt from --train, as in that run)")
+                         "run (the vocabularies are rebuilt from --train, as in that run); "
+                         "several DIRs decode as one keras_seq.models.Ensemble")
+parser.add_argument("--average", action="store_true",
+                    help="with several --load DIRs: decode the element-wise mean of their "
+                         "weights (keras_seq.models.average_weights), not the ensemble")
+parser.add_argument("--seed", type=int, default=0,
+                    help="weights and shuffling (the validation split stays the same)")
+parser.add_argument("--epochs", type=int, default=None,
+                    help="stop after N epochs (or the time budget, whichever comes first): "
+                         "an epoch budget that load on the machine cannot change")
+parser.add_argument("--save-every-epoch", action="store_true",
+                    help="also save each epoch's weights as SAVE/epoch-NNN/model.keras "
+                         "(to average the last ones with --load ... --average)")
+parser.add_argument("--export-tflite", default=None, metavar="PATH",
+                    help="also export the decoded model (or ensemble) to this .tflite, "
+                         "decode the test words through LiteRT and time it at batch 1 and 32")
 parser.add_argument("--save", default="runs/g2p_benchmark",
                     help="directory for model.keras, written (atomically) before decoding")
 parser.add_argument("--limit-test", type=int, default=None, help="score only N test words")
 args = parser.parse_args()
+if args.average and (not args.load or len(args.load) < 2):
+    parser.error("--average needs several --load DIRs")
 if args.init and args.load:
     parser.error("--init (train a saved run further) and --load (only decode it) exclude each other")
 if args.ema is not None and not 0 < args.ema < 1:
     parser.error(f"--ema must be a momentum between 0 and 1 exclusive (e.g. 0.999); got {args.ema}")
-keras.utils.set_random_seed(0)
+keras.utils.set_random_seed(args.seed)
 
 
 def read_lexicon(path):
@@ -156,16 +173,40 @@ def schedule_callbacks():
                    keras.callbacks.EarlyStopping(patience=5, restore_best_weights=True)]
 
 
+class SaveEveryEpoch(keras.callbacks.Callback):
+    """`--save-every-epoch`: SAVE/epoch-NNN/model.keras after each epoch."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        folder = os.path.join(args.save, f"epoch-{epoch + 1:03d}")
+        os.makedirs(folder, exist_ok=True)
+        save_model(self.model, folder)
+
+
+def load(folder):
+    return keras.saving.load_model(os.path.join(folder, MODEL))
+
+
 if args.load:
-    model = keras.saving.load_model(os.path.join(args.load, MODEL))
-    trained = f"no training (loaded {os.path.join(args.load, MODEL)})"
+    members = [load(folder) for folder in args.load]
+    if len(members) == 1:
+        model = members[0]
+    elif args.average:
+        model = keras_seq.models.average_weights(members)
+    else:
+        model = keras_seq.models.Ensemble(members)
+    kind = "average of" if args.average else "ensemble of" if len(members) > 1 else "loaded"
+    trained = f"no training ({kind} {', '.join(args.load)})"
 else:
     model = build_model()
     callbacks = schedule_callbacks()
+    if args.save_every_epoch:
+        callbacks.append(SaveEveryEpoch())
     start = time.time()
-    model.fit(dataset(fit_idx, True), validation_data=dataset(held, False), epochs=10_000,
-              callbacks=[TimeLimit(args.minutes)] + callbacks, verbose=2)
-    trained = f"{(time.time() - start) / 60:.1f} min of training"
+    history = model.fit(dataset(fit_idx, True), validation_data=dataset(held, False),
+                        epochs=args.epochs or 10_000,
+                        callbacks=[TimeLimit(args.minutes)] + callbacks, verbose=2)
+    trained = (f"{(time.time() - start) / 60:.1f} min ({len(history.epoch)} epochs) "
+               "of training")
     # Keep the trained model before decoding: a long run must not be lost to
     # a failure after training.
     os.makedirs(args.save, exist_ok=True)
@@ -176,11 +217,13 @@ else:
 test_words = sorted(test)[: args.limit_test]
 strategy = (keras_seq.decoding.Beam(size=args.beam_size, length_penalty=args.length_penalty)
             if args.method == "beam" else keras_seq.decoding.Greedy())
+start = time.time()
 outputs = []
 for i in range(0, len(test_words), 500):
     ids = chars.tokenize(test_words[i : i + 500])
     out = model.generate(ids, strategy=strategy, max_length=40)
     outputs += [t.decode() for t in phones.detokenize(out["ids"], out["lengths"]).numpy()]
+decode_seconds = time.time() - start
 references = [test[w] for w in test_words]
 wer = keras_seq.metrics.word_error_rate(outputs, references)
 per = keras_seq.metrics.token_error_rate(outputs, references, tokenize="symbols")
@@ -189,10 +232,46 @@ print(f"\n| system | WER % | PER % |\n|---|---|---|")
 for name, w in PUBLISHED:
     print(f"| {name} (published) | {w} | not given here |")
 decoding = f"beam {args.beam_size}" if args.method == "beam" else "greedy"
-name = args.load or (f"{args.init} trained further" if args.init
-                    else f"{args.model} ({args.units}x{args.layers})")
+if args.load:
+    name = (("average of " if args.average else "ensemble of ") if len(args.load) > 1
+            else "") + ", ".join(args.load)
+else:
+    name = (f"{args.init} trained further" if args.init
+            else f"{args.model} ({args.units}x{args.layers})")
 print(f"| keras_seq {name}, {decoding} | "
       f"{wer:.1f} | {per:.2f} |")
+
+
+def decode_litert(runner, words, batch):
+    """Outputs of the .tflite's `generate`, tokens/s and words/s (1 thread)."""
+    decoded, tokens, seconds = [], 0, 0.0
+    for i in range(0, len(words), batch):
+        ids = chars.tokenize(words[i : i + batch]).numpy().astype(np.int32)
+        begin = time.perf_counter()
+        out = runner(encoder_ids=ids)
+        seconds += time.perf_counter() - begin
+        tokens += int(out["lengths"].sum())
+        decoded += [t.decode() for t in phones.detokenize(out["ids"], out["lengths"]).numpy()]
+    return decoded, tokens / seconds, len(words) / seconds
+
+
+if args.export_tflite:
+    from ai_edge_litert.interpreter import Interpreter
+
+    keras_seq.export.export_tflite(model, args.export_tflite, strategy=strategy,
+                                   max_length=40, overwrite=True)
+    runner = Interpreter(args.export_tflite, num_threads=1).get_signature_runner("generate")
+    lite, tokens_32, words_32 = decode_litert(runner, test_words, 32)
+    _, tokens_1, words_1 = decode_litert(runner, test_words[:300], 1)
+    lite_wer = keras_seq.metrics.word_error_rate(lite, references)
+    lite_per = keras_seq.metrics.token_error_rate(lite, references, tokenize="symbols")
+    print(f"| keras_seq {name}, {decoding}, exported {args.export_tflite} (LiteRT) | "
+          f"{lite_wer:.1f} | {lite_per:.2f} |")
+    same = np.mean([a == b for a, b in zip(lite, outputs)])
+    print(f"\nLiteRT, 1 thread: batch 1 {words_1:.0f} words/s ({tokens_1:.0f} tokens/s), "
+          f"batch 32 {words_32:.0f} words/s ({tokens_32:.0f} tokens/s); "
+          f"{same:.1%} of its outputs equal Keras'")
+print(f"Keras generate: {len(test_words) / decode_seconds:.0f} words/s (batches of 500)")
 print(f"\n{len(test_words)} test words; {trained} on "
       f"{platform.processor() or platform.machine()} ({os.cpu_count()} cores); "
       f"goal WER <= 20.0 and PER <= 4.8: {'met' if wer <= 20 and per <= 4.8 else 'not met'}")

@@ -12,7 +12,8 @@ def add_ensemble_options(parser):
     parser.add_argument(
         "--ensemble", nargs="+", action="extend", metavar="RUN", default=[],
         help="more finished run directories with the same vocabularies: decode "
-             "with the ensemble of all the runs (their log-probabilities averaged)")
+             "with the ensemble of all the runs (their log-probabilities averaged); "
+             "inline inputs go before --ensemble")
     parser.add_argument(
         "--ensemble-weights", nargs="+", metavar="W", type=options.real(above=0),
         help="one positive weight per run, the first run's first (default: equal)")

@@ -1,8 +1,10 @@
 """Smoke test of benchmarks/g2p_cmudict.py on a tiny generated lexicon.
 
 The benchmark is a script, not a test; this only keeps its three paths
-working: train and save, decode a saved run again (`--load`), and train a
-saved run further with a moving average of the weights (`--init --ema`).
+working: train and save, decode a saved run again (`--load`), train a
+saved run further with a moving average of the weights (`--init --ema`),
+and decode several saved runs as an ensemble (exported to LiteRT too) or as
+the average of their weights.
 """
 
 import os
@@ -28,7 +30,7 @@ def write_lexicon(path, words):
             f.write(word.upper() + "\t" + "\t".join(prons) + "\n")
 
 
-def run(tmp_path, *flags):
+def run(tmp_path, *flags, stdout=None):
     result = subprocess.run(
         [sys.executable, SCRIPT, "--train", str(tmp_path / "train"),
          "--test", str(tmp_path / "ref"), "--units", "16", "--layers", "1",
@@ -40,6 +42,8 @@ def run(tmp_path, *flags):
     row = re.search(r"^\| keras_seq .*\| ([\d.]+) \| ([\d.]+) \|$", result.stdout, re.M)
     assert row, result.stdout[-2000:]
     assert "40 test words" in result.stdout
+    if stdout is not None:
+        stdout.append(result.stdout)
     return float(row.group(1)), float(row.group(2))
 
 
@@ -63,3 +67,34 @@ def test_benchmark_trains_reloads_and_trains_further_with_ema(tmp_path):
     assert after.optimizer.use_ema and not before.optimizer.use_ema
     assert [w.shape for w in after.get_weights()] == [w.shape for w in before.get_weights()]
     assert any(not np.array_equal(x, y) for x, y in zip(after.get_weights(), before.get_weights()))
+
+
+@pytest.mark.slow
+def test_benchmark_decodes_an_ensemble_and_an_average(tmp_path):
+    rng = np.random.default_rng(2)
+    letters = sorted(PHONES)
+    words = sorted({"".join(rng.choice(letters, rng.integers(2, 7))) for _ in range(400)})
+    write_lexicon(tmp_path / "train", words[40:])
+    write_lexicon(tmp_path / "ref", words[:40])
+    for seed in ("1", "2"):
+        run(tmp_path, "--seed", seed, "--epochs", "2", "--save-every-epoch",
+            "--save", str(tmp_path / seed))
+    assert sorted(os.listdir(tmp_path / "1")) == ["epoch-001", "epoch-002", "model.keras"]
+    a = keras.saving.load_model(str(tmp_path / "1" / "model.keras"))
+    b = keras.saving.load_model(str(tmp_path / "2" / "model.keras"))
+    assert not np.allclose(a.get_weights()[0], b.get_weights()[0])  # the seeds differ
+
+    printed = []
+    ensemble = run(tmp_path, "--load", str(tmp_path / "1"), str(tmp_path / "2"),
+                   "--export-tflite", str(tmp_path / "e.tflite"), stdout=printed)
+    assert 0 <= ensemble[0] <= 100
+    lite = re.search(r"^\| keras_seq ensemble of .*\(LiteRT\) \| ([\d.]+) \| ([\d.]+) \|$",
+                     printed[0], re.M)
+    assert lite and (float(lite.group(1)), float(lite.group(2))) == ensemble
+    assert "100.0% of its outputs equal Keras'" in printed[0]
+    assert re.search(r"batch 1 \d+ words/s .* batch 32 \d+ words/s", printed[0])
+
+    epochs = [str(tmp_path / "1" / f"epoch-00{i}") for i in (1, 2)]
+    printed = []
+    run(tmp_path, "--load", *epochs, "--average", stdout=printed)
+    assert "| keras_seq average of " in printed[0]
