@@ -138,6 +138,36 @@ def check_number(name, value, minimum=None, maximum=None, above=None, below=None
     raise invalid(name, _expected(text, note, allow_none), value)
 
 
+def check_shares(name, values, count, per="item"):
+    """`count` positive finite numbers normalised to sum 1; None: equal shares.
+
+    For weighted means over several items (models, ensemble members).
+    `per` names an item in the message.
+    """
+    if values is None:
+        return [1.0 / count] * count
+    expected = f"None or a list of {count} positive finite numbers (one per {per})"
+    items = list(values) if isinstance(values, (list, tuple, np.ndarray)) else None
+    if items is None or len(items) != count or not all(map(_positive, items)):
+        raise invalid(name, expected, values)
+    items = [float(w) for w in items]
+    total = sum(items)
+    if not math.isfinite(total):  # each one finite, their sum is not
+        raise invalid(name, expected, values)
+    return [w / total for w in items]
+
+
+def _positive(value):
+    """Whether `value` is a positive finite real number (not a bool)."""
+    if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
+        return False
+    try:
+        value = float(value)
+    except OverflowError:  # an int too large for a float
+        return False
+    return math.isfinite(value) and value > 0
+
+
 def check_ids(ids, name, rank=2):
     """Return integer token ids of the given rank as int32, else raise.
 

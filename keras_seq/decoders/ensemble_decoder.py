@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from keras_seq._nested_config import deserialize_lists, serialize_list
 from keras_seq.decoders.decoder import Decoder
 from keras_seq.encoders.encoder_output import EncoderOutput
 
@@ -156,7 +157,7 @@ class EnsembleDecoder(Decoder):
     def get_config(self):
         config = super().get_config()
         config.update({
-            "decoders": [keras.saving.serialize_keras_object(d) for d in self.decoders],
+            "decoders": serialize_list(self.decoders),
             "memory_dims": self.memory_dims,
             "member_weights": self.member_weights,
         })
@@ -164,7 +165,4 @@ class EnsembleDecoder(Decoder):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config["decoders"] = [keras.saving.deserialize_keras_object(d)
-                              for d in config["decoders"]]
-        return cls(**config)
+        return cls(**deserialize_lists(config, "decoders"))

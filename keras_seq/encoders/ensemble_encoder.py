@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_seq._nested_config import deserialize_lists, serialize_list
 from keras_seq.encoders.encoder_output import EncoderOutput
 
 
@@ -88,12 +89,9 @@ class EnsembleEncoder(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config["encoders"] = [keras.saving.serialize_keras_object(e) for e in self.encoders]
+        config["encoders"] = serialize_list(self.encoders)
         return config
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config["encoders"] = [keras.saving.deserialize_keras_object(e)
-                              for e in config["encoders"]]
-        return cls(**config)
+        return cls(**deserialize_lists(config, "encoders"))

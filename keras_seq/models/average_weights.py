@@ -1,12 +1,9 @@
 """The element-wise (weighted) mean of several models' weights, as a new model."""
 
-import math
-import numbers
-
 import keras
 import numpy as np
 
-from keras_seq.arguments import invalid
+from keras_seq.arguments import check_shares, invalid
 
 
 def average_weights(models, weights=None):
@@ -51,7 +48,7 @@ def average_weights(models, weights=None):
     >>> weighted = keras_seq.models.average_weights(runs[:2], weights=[3, 1])
     """
     models = _check_models(models)
-    shares = _check_weights(weights, len(models))
+    shares = check_shares("weights", weights, len(models), per="model")
     first = models[0]
     for index, model in enumerate(models[1:], 1):
         _check_same_architecture(first, model, index)
@@ -107,32 +104,6 @@ def _check_models(models):
                 f"Invalid value for argument `models`. Expected {expected} (call "
                 f"`model.build()` first). Received: models[{index}], not built")
     return list(models)
-
-
-def _check_weights(weights, count):
-    """The shares of the mean: `weights` normalised to sum to 1."""
-    if weights is None:
-        return [1.0 / count] * count
-    expected = f"None or a list of {count} positive finite numbers (one per model)"
-    values = list(weights) if isinstance(weights, (list, tuple, np.ndarray)) else None
-    if values is None or len(values) != count or not all(map(_positive, values)):
-        raise invalid("weights", expected, weights)
-    values = [float(w) for w in values]
-    total = sum(values)
-    if not math.isfinite(total):  # each one finite, their sum is not
-        raise invalid("weights", expected, weights)
-    return [w / total for w in values]
-
-
-def _positive(value):
-    """Whether `value` is a positive finite real number (not a bool)."""
-    if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
-        return False
-    try:
-        value = float(value)
-    except OverflowError:  # an int too large for a float
-        return False
-    return math.isfinite(value) and value > 0
 
 
 def _check_same_architecture(first, model, index):

@@ -2,7 +2,8 @@
 
 import keras
 
-from keras_seq.arguments import check_number
+from keras_seq._nested_config import deserialize_lists, serialize_list
+from keras_seq.arguments import check_shares
 from keras_seq.decoders.ensemble_decoder import EnsembleDecoder
 from keras_seq.encoders.ensemble_encoder import EnsembleEncoder
 from keras_seq.models.seq2seq import Seq2Seq
@@ -50,7 +51,7 @@ class Ensemble(Seq2Seq):
 
     def __init__(self, members, weights=None, **kwargs):
         members = check_members(members)
-        self.member_weights = check_weights(weights, len(members))
+        self.member_weights = check_shares("weights", weights, len(members), per="member")
         encoder = EnsembleEncoder([m.encoder for m in members])
         decoder = EnsembleDecoder([m.decoder for m in members], encoder.output_dims,
                                   self.member_weights)
@@ -70,17 +71,14 @@ class Ensemble(Seq2Seq):
         for key in ("encoder", "decoder"):
             config.pop(key, None)
         config.update({
-            "members": [keras.saving.serialize_keras_object(m) for m in self.members],
+            "members": serialize_list(self.members),
             "weights": self.member_weights,
         })
         return config
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config["members"] = [keras.saving.deserialize_keras_object(m)
-                             for m in config["members"]]
-        return cls(**config)
+        return cls(**deserialize_lists(config, "members"))
 
 
 def check_members(members):
@@ -109,16 +107,3 @@ def check_members(members):
                     f"source and target vocabularies. Received: member {i}'s {side} "
                     f"vocabulary has {size} ids, member 0's {first}")
     return list(members)
-
-
-def check_weights(weights, count):
-    """`count` positive finite numbers normalised to sum 1 (None: equal)."""
-    if weights is None:
-        return [1.0 / count] * count
-    if not isinstance(weights, (list, tuple)) or len(weights) != count:
-        raise ValueError(
-            "Invalid value for argument `weights`. Expected None or one positive "
-            f"number per member ({count}). Received: weights={weights!r}")
-    numbers = [check_number(f"weights[{i}]", w, above=0) for i, w in enumerate(weights)]
-    total = sum(numbers)
-    return [w / total for w in numbers]

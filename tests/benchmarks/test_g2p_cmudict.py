@@ -30,6 +30,15 @@ def write_lexicon(path, words):
             f.write(word.upper() + "\t" + "\t".join(prons) + "\n")
 
 
+def make_split(tmp_path, seed):
+    """A random lexicon: 40 test words, the rest for training."""
+    rng = np.random.default_rng(seed)
+    letters = sorted(PHONES)
+    words = sorted({"".join(rng.choice(letters, rng.integers(2, 7))) for _ in range(400)})
+    write_lexicon(tmp_path / "train", words[40:])
+    write_lexicon(tmp_path / "ref", words[:40])
+
+
 def run(tmp_path, *flags, stdout=None):
     result = subprocess.run(
         [sys.executable, SCRIPT, "--train", str(tmp_path / "train"),
@@ -49,11 +58,7 @@ def run(tmp_path, *flags, stdout=None):
 
 @pytest.mark.slow
 def test_benchmark_trains_reloads_and_trains_further_with_ema(tmp_path):
-    rng = np.random.default_rng(1)
-    letters = sorted(PHONES)
-    words = sorted({"".join(rng.choice(letters, rng.integers(2, 7))) for _ in range(400)})
-    write_lexicon(tmp_path / "train", words[40:])
-    write_lexicon(tmp_path / "ref", words[:40])
+    make_split(tmp_path, seed=1)
 
     first = run(tmp_path, "--minutes", "0.05", "--save", str(tmp_path / "a"))
     assert 0 <= first[0] <= 100 and first[1] >= 0
@@ -71,11 +76,7 @@ def test_benchmark_trains_reloads_and_trains_further_with_ema(tmp_path):
 
 @pytest.mark.slow
 def test_benchmark_decodes_an_ensemble_and_an_average(tmp_path):
-    rng = np.random.default_rng(2)
-    letters = sorted(PHONES)
-    words = sorted({"".join(rng.choice(letters, rng.integers(2, 7))) for _ in range(400)})
-    write_lexicon(tmp_path / "train", words[40:])
-    write_lexicon(tmp_path / "ref", words[:40])
+    make_split(tmp_path, seed=2)
     for seed in ("1", "2"):
         run(tmp_path, "--seed", seed, "--epochs", "2", "--save-every-epoch",
             "--save", str(tmp_path / seed))
