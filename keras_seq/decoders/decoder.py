@@ -62,25 +62,6 @@ class Decoder(keras.layers.Layer):
         """
         raise NotImplementedError
 
-    def fit_state(self, state, steps):
-        """Shrink per-position buffers of `state` to the `steps` a search runs.
-
-        `generate` calls it once, before its loop, with the loop's
-        `max_length`: a decoder whose state holds one slot per output
-        position (a Transformer's key/value cache, sized for its own
-        `max_length`) then attends over only the positions that can be
-        written. The default returns `state` unchanged.
-
-        Args:
-            state: the tree `initial_state` returned.
-            steps: int or scalar int tensor, at most the decoder's
-                `max_length` (checked by `generate`).
-
-        Returns:
-            A state tree of the same structure.
-        """
-        return state
-
     def sanitize_state(self, state):
         """Make a state that came from outside the graph safe to step from.
 

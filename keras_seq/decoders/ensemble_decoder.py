@@ -143,14 +143,6 @@ class EnsembleDecoder(Decoder):
             states.append(new_state)
         return self._mean_log_probs(logits), self._with_attention(self._join(states), states)
 
-    def fit_state(self, state, steps):
-        parts = [decoder.fit_state(self._part(state, i), steps)
-                 for i, decoder in enumerate(self.decoders)]
-        joined = self._join(parts)
-        if "attention" in state:
-            joined["attention"] = state["attention"]
-        return joined
-
     def sanitize_state(self, state):
         parts = [decoder.sanitize_state(self._part(state, i))
                  for i, decoder in enumerate(self.decoders)]

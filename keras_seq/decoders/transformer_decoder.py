@@ -249,19 +249,6 @@ class TransformerDecoder(TransformerStack, Decoder):
         }
         return logits, new_state
 
-    def fit_state(self, state, steps):
-        """The self-attention caches cut to their first `steps` positions.
-
-        A step attends over every cache position (later ones masked), so a
-        cache sized for `max_length` costs each step that length however
-        few tokens a search can emit; `generate` cuts it to the loop's
-        `max_length` (often `2 * S + 10`) once, before its loop.
-        """
-        steps = ops.minimum(ops.cast(steps, "int32"), self.max_length)
-        return {**state,
-                "keys": [k[:, :steps] for k in state["keys"]],
-                "values": [v[:, :steps] for v in state["values"]]}
-
     def sanitize_state(self, state):
         """Clip `state["index"]` into `[0, max_length)`.
 

@@ -166,9 +166,7 @@ def generate_ids(encoder, decoder, encoder_ids, max_length, strategy="greedy",
     encoder_ids = tf.pad(encoder_ids, [[0, 0], [0, tf.maximum(1 - width, 0)]])
     encoder_output = encoder(encoder_ids, training=False)
     batch_size = tf.shape(encoder_ids)[0]
-    # Per-position buffers (a Transformer's cache) sized to the loop's steps.
-    initial_state = decoder.fit_state(decoder.initial_state(encoder_output), max_length)
-    initial_state, source_state = split_source_state(initial_state)
+    initial_state, source_state = split_source_state(decoder.initial_state(encoder_output))
     if strategy.beams > 1:
         # Every hypothesis row reads its source: B * K rows.
         encoder_output = tile_encoder_output(encoder_output, strategy.beams)

@@ -312,19 +312,3 @@ def test_config_saved_before_the_rename_loads():
     serialized = keras.saving.serialize_keras_object(decoder)
     serialized["config"]["embedding"] = serialized["config"].pop("positions")
     assert keras.saving.deserialize_keras_object(serialized).positions == "learned"
-
-
-def test_fit_state_cuts_the_caches_and_keeps_every_step():
-    encoder, decoder = make(seed=3)
-    encoded = encoder(SRC)
-    full = decoder.initial_state(encoded)
-    fitted = decoder.fit_state(full, 6)  # TGT has 6 positions
-    assert [tuple(k.shape) for k in fitted["keys"] + fitted["values"]] == [(2, 6, 2, 4)] * 4
-    assert decoder.fit_state(full, 50)["keys"][0].shape[1] == CONFIG["max_length"]  # capped
-    expected, _ = step_all(decoder, TGT, encoded)
-    state, logits = fitted, []
-    for t in range(TGT.shape[1]):
-        step_logits, state = decoder.step(TGT[:, t], state, encoded)
-        logits.append(step_logits)
-    assert state["keys"][0].shape[1] == 6  # the step keeps the cut size
-    np.testing.assert_allclose(np.stack(logits, axis=1), expected, atol=1e-5)
