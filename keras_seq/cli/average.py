@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from collections import namedtuple
 
+from keras_seq.arguments import check_shares
 from keras_seq.atomic import umask
 from keras_seq.cli import options
 from keras_seq.cli import run_directory as rd
@@ -56,10 +57,9 @@ def run(args):
                          str(e).splitlines()[0])
         raise CLIError(f"cannot average these sources: {message}") from None
     config = {key: sources[0].config[key] for key in COPIED if key in sources[0].config}
-    total = sum(args.weights) if args.weights else len(sources)
     config["averaged"] = {
         "sources": [os.path.abspath(source.path) for source in sources],
-        "weights": [w / total for w in (args.weights or [1.0] * len(sources))],
+        "weights": check_shares("weights", args.weights, len(sources), per="source"),
     }
     write_run(args.out, config, averaged, *sources[0].tokenizers)
     print(f"saved {os.path.join(args.out, rd.MODEL)}, the mean of {len(sources)} models")

@@ -52,7 +52,6 @@ def decode_single_path(
     scores = tf.zeros(tf.reshape(batch_size, [1]), tf.float32)  # (B,)
     finished = tf.zeros(tf.reshape(batch_size, [1]), tf.bool)  # (B,)
     ids_t = tf.fill(tf.reshape(batch_size, [1]), tf.constant(bos_id, tf.int32))
-    # Per-token log-probs, only when asked for (no op otherwise).
     # Buffers only the controls ask for: none, no extra loop variable (at
     # batch 1 each loop variable's per-step bookkeeping shows in TF's time).
     extra = _rules.output_buffers(batch_size, max_length, rows.mask, controls)

@@ -144,7 +144,6 @@ def beam_search(
     first_beam = tf.tile(tf.range(k) < 1, tf.reshape(batch_size, [1]))
     sums = tf.where(first_beam, 0.0, _common.NEG_INF)  # (N,)
     ids_t = tf.fill(tf.reshape(n, [1]), tf.constant(bos_id, tf.int32))
-    # Per-token log-probs, only when asked for (no op otherwise).
     # Buffers only the controls ask for (see `_single_path`).
     extra = _rules.output_buffers(n, max_length, rows.mask, controls)
     beta = controls.coverage_penalty
