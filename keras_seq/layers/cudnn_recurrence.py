@@ -7,6 +7,8 @@ cuDNN needs right-padded masks with at least one real token per row; any
 other batch takes keras_seq's fast loop instead, chosen in the graph.
 """
 
+import importlib
+
 import keras
 import tensorflow as tf
 from keras import ops
@@ -15,9 +17,13 @@ from keras_seq.layers.fast_recurrence import cell_kind, run_directions
 
 
 def _keras_rnn():
-    from keras.src.backend.tensorflow import rnn  # the cuDNN entry points
+    """Keras' TensorFlow `rnn` module, which holds the cuDNN entry points.
 
-    return rnn
+    `from keras.src.backend.tensorflow import rnn` would give the package's
+    `rnn` *function* (its `__init__` re-exports it under the module's name),
+    which has no `cudnn_ok`; the module must be imported by its full name.
+    """
+    return importlib.import_module("keras.src.backend.tensorflow.rnn")
 
 
 def cudnn_supports(cell):

@@ -302,3 +302,30 @@ def test_cudnn_branch_is_not_taken_for_simple_rnn_or_input_feeding(stand_in_cudn
         stand_in_cudnn.calls = 0
     run(model, "loop")
     assert stand_in_cudnn.calls == 0
+
+
+def test_the_real_keras_module_has_the_contract_the_stand_in_mimics(monkeypatch):
+    """The stand-in above hides `_keras_rnn`; this checks the real one.
+
+    Importing `rnn` from `keras.src.backend.tensorflow` gives the package's
+    re-exported `rnn` *function*, which has no `cudnn_ok`: on the first GPU
+    run every recurrent model failed with "'function' object has no
+    attribute 'cudnn_ok'" while every CPU test passed.
+    """
+    import inspect
+
+    real = cudnn_recurrence._keras_rnn()
+    for name in ("cudnn_ok", "lstm", "gru"):
+        assert callable(getattr(real, name)), name
+    for name in ("lstm", "gru"):  # every argument run_cudnn passes is accepted
+        wanted = list(inspect.signature(getattr(StandInKerasRNN, name)).parameters)
+        inspect.signature(getattr(real, name)).bind(*wanted)
+    # No GPU here: Keras says no, and so does keras_seq.
+    assert not cudnn_recurrence.cudnn_supports(keras.layers.LSTMCell(8))
+    monkeypatch.setattr(real, "_is_gpu_available", lambda: True)
+    assert cudnn_recurrence.cudnn_supports(keras.layers.LSTMCell(8))
+    assert cudnn_recurrence.cudnn_supports(keras.layers.GRUCell(8))
+    assert not cudnn_recurrence.cudnn_supports(keras.layers.GRUCell(8, reset_after=False))
+    assert not cudnn_recurrence.cudnn_supports(keras.layers.LSTMCell(8, activation="relu"))
+    assert not cudnn_recurrence.cudnn_supports(keras.layers.SimpleRNNCell(8))
+    assert cudnn_recurrence.uses_cudnn([keras.layers.LSTMCell(8), keras.layers.LSTMCell(8)])
