@@ -43,6 +43,11 @@ parser.add_argument("--repeats", type=int, default=3, help="timed and profiled s
 parser.add_argument("--kernel", default="auto", choices=KERNELS)
 parser.add_argument("--op-types", default=None, metavar="FILE",
                     help="also write the executed op types and their counts to FILE")
+parser.add_argument("--graph-op-types", default=None, metavar="FILE",
+                    help="also write the op types of the traced forward pass (its function "
+                         "library included, so both branches of every cond) to FILE, and "
+                         "whether this batch takes the cuDNN branch: a check that needs no "
+                         "device trace (CUPTI) from the profiler")
 args = parser.parse_args()
 VOCAB = 40
 
@@ -74,6 +79,21 @@ with use_kernel(args.kernel):
     for _ in range(args.repeats):
         model.train_on_batch(x, y)
     tf.profiler.experimental.stop()
+    if args.graph_op_types:
+        from keras_seq.layers import cudnn_recurrence, kernels
+
+        graph = tf.function(lambda ids: model(ids, training=True)).get_concrete_function(x)
+        graph_def = graph.graph.as_graph_def()
+        types = collections.Counter(node.op for node in graph_def.node)
+        for function in graph_def.library.function:
+            types.update(node.op for node in function.node_def)
+        possible = kernels.cudnn_possible()
+        taken = possible and bool(cudnn_recurrence.cudnn_mask_ok(x["encoder_ids"] != 0))
+        with open(args.graph_op_types, "w") as f:
+            for op, count in sorted(types.items()):
+                f.write(f"{op} {count}\n")
+            f.write(f"cuDNN possible: {'yes' if possible else 'no'}; "
+                    f"this batch takes the cuDNN branch: {'yes' if taken else 'no'}\n")
 
 
 def part_of(node):

@@ -55,7 +55,24 @@ def test_device_check_dry_run_runs_every_step(tmp_path):
 
     ops = (out / "cudnn_ops.txt").read_text()
     assert re.search(r"^MatMul \d+$", ops, re.M)  # the profile read executed ops
+    graph_ops = (out / "cudnn_graph_ops.txt").read_text()
+    assert re.search(r"^StatelessWhile \d+$", graph_ops, re.M)  # the CPU's loops
+    assert "cuDNN possible: no; this batch takes the cuDNN branch: no" in graph_ops
     g2p = (out / "g2p_transformer.txt").read_text()
     assert re.search(r"^\| keras_seq .*\| [\d.]+ \| [\d.]+ \|$", g2p, re.M), g2p
     assert not (out / "g2p_transformer_run").exists()  # no weights in the results
     assert "tensorflow 2.21" in (out / "env.txt").read_text()
+
+
+def test_device_check_runs_only_the_steps_named(tmp_path):
+    out = tmp_path / "results"
+    result = subprocess.run(
+        ["bash", os.path.join(ROOT, "benchmarks", "device_check.sh"), str(out), "--dry-run"],
+        capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHON": sys.executable, "ONLY": "nothing-else"},
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    summary = (out / "summary.txt").read_text()
+    assert summary.startswith("env: python")
+    assert not re.search(r"^(throughput|cudnn|g2p)", summary, re.M), summary
+    assert not (out / "throughput_float32.md").exists()
