@@ -146,6 +146,7 @@ def test_state_is_the_members_states_side_by_side(members):
         "member_2_keys", "member_2_values", "member_2_index", "member_2_attention",
         "memory_2_keys", "memory_2_values",
         "attention",
+        "memory_0", "memory_1", "memory_2",  # each member's part of the memory
     }
     assert spec["attention"].shape == (2, 5) and spec["attention"].dtype == tf.float32
     encoded = Ensemble(members).encoder(np.array([[5, 6, 0, 0, 0], [7, 8, 9, 4, 5]]))
@@ -153,6 +154,14 @@ def test_state_is_the_members_states_side_by_side(members):
     state = decoder.initial_state(encoded)
     assert tf.nest.map_structure(lambda s: tuple(s.shape), spec) == \
         tf.nest.map_structure(lambda s: tuple(s.shape), state)
+    # The parts, cut once, are the members' own memories.
+    start = 0
+    for i, m in enumerate(members):
+        dim = m.encoder.output_dim
+        np.testing.assert_array_equal(state[f"memory_{i}"], encoded.sequence[:, :, start:start + dim])
+        np.testing.assert_allclose(state[f"memory_{i}"], m.encoder(np.array(
+            [[5, 6, 0, 0, 0], [7, 8, 9, 4, 5]])).sequence, atol=1e-6)
+        start += dim
 
 
 def test_padding_does_not_change_an_output(members):
