@@ -7,11 +7,13 @@ import shutil
 import tempfile
 from collections import namedtuple
 
+from keras_seq._differences import describe_difference
 from keras_seq.arguments import check_shares
 from keras_seq.atomic import umask
 from keras_seq.cli import options
 from keras_seq.cli import run_directory as rd
 from keras_seq.cli.errors import CLIError
+from keras_seq.cli.tokenizer_difference import tokenizer_difference
 from keras_seq.training.epoch_checkpoints import NAME as CHECKPOINT_NAME
 
 # A model to average: `path` as given, the run it belongs to, that run's
@@ -104,34 +106,19 @@ def _run_config(run_dir):
 
 def check_compatible(first, other):
     """Refuse two sources of different architectures, vocabularies or tokenizers."""
-    def refuse(what, difference=None):
-        detail = f" ({difference})" if difference else ""
-        raise CLIError(f"{first.path} and {other.path} have different {what}{detail}: "
+    def refuse(what, difference):
+        raise CLIError(f"{first.path} and {other.path} have different {what} ({difference}): "
                        "only models of one architecture and vocabularies can be averaged")
 
     a, b = first.config, other.config
     if a["model"] != b["model"]:
-        refuse("models", _difference(a["model"], b["model"]))
+        refuse("models", describe_difference(a["model"], b["model"]))
     if a["model"].get("model") == "transformer" and a["max_length"] != b["max_length"]:
         refuse("positions", f"max_length: {a['max_length']!r} vs {b['max_length']!r}")
-    for side in ("source", "target"):
-        # Both present: `read_source` checked the vocabulary files against them.
-        if a["fingerprint"]["vocabulary"][side] != b["fingerprint"]["vocabulary"][side]:
-            refuse(f"{side} vocabularies", "their tokens or their order differ")
-    for side in ("source", "target"):
-        if a["tokenizers"].get(side) != b["tokenizers"].get(side):
-            refuse(f"{side} tokenizers",
-                   _difference(a["tokenizers"].get(side), b["tokenizers"].get(side)))
-
-
-def _difference(a, b, key=""):
-    """'key: a vs b' for the first key where two JSON values differ."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        for name in sorted(set(a) | set(b)):
-            if a.get(name, "<missing>") != b.get(name, "<missing>"):
-                return _difference(a.get(name, "<missing>"), b.get(name, "<missing>"),
-                                   f"{key}.{name}" if key else name)
-    return f"{key or 'value'}: {a!r:.60} vs {b!r:.60}"
+    for side, mine, theirs in zip(("source", "target"), first.tokenizers, other.tokenizers):
+        difference = tokenizer_difference(mine, theirs)
+        if difference is not None:
+            refuse(f"{side} tokenizers", difference)
 
 
 def load_model(source):

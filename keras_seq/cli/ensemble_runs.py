@@ -5,7 +5,7 @@ import os
 from keras_seq.cli import options
 from keras_seq.cli import run_directory as rd
 from keras_seq.cli.errors import CLIError
-from keras_seq.export.tflite_sidecars import tokenizer_spec
+from keras_seq.cli.tokenizer_difference import tokenizer_difference
 
 
 def add_ensemble_options(parser):
@@ -52,25 +52,7 @@ def load_runs(run, args):
 
 def check_same_tokenizer(side, first_run, first, run, other):
     """Refuse `other` unless it tokenizes as `first` does, naming the first difference."""
-    spec_a, spec_b = tokenizer_spec(first), tokenizer_spec(other)
-    if spec_a["registered_name"] != spec_b["registered_name"]:
-        raise CLIError(f"{run}'s {side} tokenizer is {spec_b['registered_name']}, "
-                       f"{first_run}'s {spec_a['registered_name']}: an ensemble's runs "
-                       "share their vocabularies")
-    a, b = list(first.vocabulary), list(other.vocabulary)
-    for i, (x, y) in enumerate(zip(a, b)):
-        if x != y:
-            raise CLIError(f"{run}'s {side} vocabulary differs from {first_run}'s at id "
-                           f"{i}: {y!r} vs {x!r}: an ensemble's runs share their "
-                           "vocabularies")
-    if len(a) != len(b):
-        raise CLIError(f"{run}'s {side} vocabulary has {len(b)} tokens, {first_run}'s "
-                       f"{len(a)}: an ensemble's runs share their vocabularies")
-    # `name` is a Keras object name, not an option that changes tokens.
-    config_a = {k: v for k, v in spec_a["config"].items() if k != "name"}
-    config_b = {k: v for k, v in spec_b["config"].items() if k != "name"}
-    for key in sorted(set(config_a) | set(config_b)):
-        if config_a.get(key) != config_b.get(key):
-            raise CLIError(f"{run}'s {side} tokenizer has {key}={config_b.get(key)!r}, "
-                           f"{first_run}'s {config_a.get(key)!r}: an ensemble's runs "
-                           "share their tokenizers")
+    difference = tokenizer_difference(first, other)
+    if difference is not None:
+        raise CLIError(f"{first_run} and {run} have different {side} tokenizers "
+                       f"({difference}): an ensemble's runs share their vocabularies")

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 
+from keras_seq._differences import first_difference, short
 from keras_seq.arguments import check_shares, invalid
 
 
@@ -112,14 +113,14 @@ def _check_same_architecture(first, model, index):
             "Invalid value for argument `models`. Expected models of one class "
             f"(models[0] is a {type(first).__name__}). Received: models[{index}] "
             f"of class {type(model).__name__}")
-    difference = _first_difference(_comparable(first.get_config()),
+    difference = first_difference(_comparable(first.get_config()),
                                    _comparable(model.get_config()))
     if difference is not None:
         key, ours, theirs = difference
         raise ValueError(
             "Invalid value for argument `models`. Expected models with the config "
             f"of models[0]; they differ at `{key}`. Received: models[{index}] with "
-            f"{key}={_short(theirs)} (models[0] has {_short(ours)})")
+            f"{key}={short(theirs)} (models[0] has {short(ours)})")
     mine, theirs = _split(first)[0], _split(model)[0]
     for position in range(max(len(mine), len(theirs))):
         a = _describe(first, mine[position]) if position < len(mine) else "nothing"
@@ -160,30 +161,3 @@ def _comparable(config):
     config = plain(config)
     config.pop("name", None)
     return config
-
-
-def _first_difference(a, b, key=""):
-    """(key path, a's value, b's value) where `a` and `b` first differ, or None."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        # In the config's own order: a class name and its config come
-        # before the build shapes derived from them.
-        for name in list(a) + [name for name in b if name not in a]:
-            path = f"{key}.{name}" if key else str(name)
-            if name not in a or name not in b:
-                return path, a.get(name, "<missing>"), b.get(name, "<missing>")
-            found = _first_difference(a[name], b[name], path)
-            if found is not None:
-                return found
-        return None
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        for position, (x, y) in enumerate(zip(a, b)):
-            found = _first_difference(x, y, f"{key}[{position}]")
-            if found is not None:
-                return found
-        return None
-    return None if a == b else (key, a, b)
-
-
-def _short(value):
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."

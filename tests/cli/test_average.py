@@ -233,12 +233,14 @@ def test_refusals_are_one_line_and_write_or_delete_nothing(runs, tmp_path, capsy
     same = "only models of one architecture and vocabularies can be averaged"
     assert refused(a, units) == (
         f"keras-seq: error: {a} and {units} have different models (units: 16 vs 8): {same}")
+    tokens = rd.load_tokenizers(a, rd.load_config(a))[1].vocabulary
+    last = len(tokens) - 2  # other_target_vocabulary swapped the last two
     assert refused(a, vocabulary) == (
-        f"keras-seq: error: {a} and {vocabulary} have different target vocabularies "
-        f"(their tokens or their order differ): {same}")
+        f"keras-seq: error: {a} and {vocabulary} have different target tokenizers "
+        f"(vocabulary at id {last}: {tokens[last]!r} vs {tokens[last + 1]!r}): {same}")
     assert refused(b, lowercase) == (
         f"keras-seq: error: {b} and {lowercase} have different source tokenizers "
-        f"(config.lowercase: False vs True): {same}")
+        f"(option lowercase: False vs True): {same}")
     assert refused(a, foreign) == (
         "keras-seq: error: cannot average these sources: Invalid value for argument "
         f"`models`. Expected models with the config of {a}; they differ at "

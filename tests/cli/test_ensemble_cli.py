@@ -74,7 +74,7 @@ def test_mismatched_runs_are_refused_with_nothing_written(runs, tmp_path, capsys
     a = runs["attention"]
     out = str(tmp_path / "e.tflite")
     cases = [
-        (["--ensemble", runs["addition"]], "source vocabulary"),
+        (["--ensemble", runs["addition"]], "different source tokenizers"),
         (["--ensemble", runs["transformer"], "--ensemble-weights", "1"],
          "one weight per run (2"),
         (["--ensemble", a], "listed twice"),
@@ -90,5 +90,5 @@ def test_mismatched_runs_are_refused_with_nothing_written(runs, tmp_path, capsys
     # The vocabularies are compared token by token: the first difference is named.
     assert main(["predict", a, "abc", "--ensemble", runs["addition"]]) == 2
     err = capsys.readouterr().err
-    assert re.search(rf"{re.escape(runs['addition'])}'s source vocabulary differs from "
-                     rf"{re.escape(a)}'s at id \d+: '[^']+' vs '[^']+'", err), err
+    assert re.search(rf"{re.escape(a)} and {re.escape(runs['addition'])} have different source "
+                     rf"tokenizers \(vocabulary at id \d+: '[^']+' vs '[^']+'\)", err), err
