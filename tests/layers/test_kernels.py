@@ -329,3 +329,36 @@ def test_the_real_keras_module_has_the_contract_the_stand_in_mimics(monkeypatch)
     assert not cudnn_recurrence.cudnn_supports(keras.layers.LSTMCell(8, activation="relu"))
     assert not cudnn_recurrence.cudnn_supports(keras.layers.SimpleRNNCell(8))
     assert cudnn_recurrence.uses_cudnn([keras.layers.LSTMCell(8), keras.layers.LSTMCell(8)])
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_the_real_cudnn_branch_traces(cell, monkeypatch):
+    """With a GPU pretended, a training step's graph holds Keras' cuDNN op.
+
+    No CPU kernel runs CudnnRNN, but tracing builds both branches of the
+    cond, so every call into Keras' real `lstm`/`gru` (arguments, shapes,
+    the mask, a backward direction) is exercised here as on a GPU.
+    """
+    real = cudnn_recurrence._keras_rnn()
+    monkeypatch.setattr(real, "_is_gpu_available", lambda: True)
+    monkeypatch.setattr(kernels, "cudnn_possible", lambda: kernels.current_kernel() == "auto")
+    model = make_model(cell, "luong-dot-nofeed")
+    x = {"encoder_ids": SOURCE, "decoder_ids": TARGET}
+
+    def training_step(inputs):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(model(inputs, training=True))
+        return tape.gradient(loss, model.trainable_variables)
+
+    def op_types(kernel):
+        with use_kernel(kernel):
+            graph = tf.function(training_step).get_concrete_function(x).graph.as_graph_def()
+        types = {node.op for node in graph.node}
+        for function in graph.library.function:
+            types.update(node.op for node in function.node_def)
+        return types
+
+    cudnn = {t for t in op_types("auto") if t.startswith("CudnnRNN")}
+    # Forward and gradient: the encoder's 4 directions and the decoder's layers.
+    assert "CudnnRNNV3" in cudnn and "CudnnRNNBackpropV3" in cudnn, cudnn
+    assert not any(t.startswith("CudnnRNN") for t in op_types("loop"))
