@@ -178,9 +178,12 @@ EOF
 else
   g2p_minutes=${G2P_MINUTES:-8}
   g2p_data=${G2P_DATA:-../shared/g2p}
+  # XLA off: on the H200 (2026-11-30) epoch 1 had not ended after 4 minutes
+  # under Keras' "auto", which compiles the Transformer's step per batch shape
+  # (likely the cause; G2P_JIT=auto measures it again).
   g2p=(--train "$g2p_data/g014b2b.train" --test "$g2p_data/g014b2b.ref" --units 256
        --layers 3 --batch-size 512 --learning-rate 2e-3 --schedule cosine
-       --minutes "$g2p_minutes")
+       --minutes "$g2p_minutes" --jit-compile "${G2P_JIT:-off}")
   # the training minutes, then loading and decoding 12,000 words
   g2p_budget=$(python3 -c "print(int(float('$g2p_minutes') * 60) + 60)")
 fi

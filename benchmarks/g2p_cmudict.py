@@ -81,6 +81,11 @@ parser.add_argument("--export-tflite", default=None, metavar="PATH",
                          "decode the test words through LiteRT and time it at batch 1 and 32")
 parser.add_argument("--save", default="runs/g2p_benchmark",
                     help="directory for model.keras, written (atomically) before decoding")
+parser.add_argument("--jit-compile", default="auto", choices=("auto", "on", "off"),
+                    help="XLA for training. Keras' 'auto' turns it on wherever a GPU is "
+                         "visible and the model allows it (the Transformer, RNNs off cuDNN); "
+                         "XLA then compiles a step for every new batch shape, and the "
+                         "bucketed batches here have many")
 parser.add_argument("--limit-test", type=int, default=None, help="score only N test words")
 args = parser.parse_args()
 if args.average and (not args.load or len(args.load) < 2):
@@ -148,7 +153,8 @@ def build_model():
     ema = {"use_ema": True, "ema_momentum": args.ema} if args.ema else {}
     model.compile(keras.optimizers.Adam(args.learning_rate, clipnorm=1.0, **ema),
                   keras_seq.metrics.MaskedSparseCrossEntropy(label_smoothing=0.1),
-                  metrics=[keras_seq.metrics.SequenceAccuracy()])
+                  metrics=[keras_seq.metrics.SequenceAccuracy()],
+                  jit_compile={"auto": "auto", "on": True, "off": False}[args.jit_compile])
     return model
 
 
