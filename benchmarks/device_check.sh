@@ -29,7 +29,9 @@
 #
 # G2P_MINUTES (default 8) and G2P_DATA (default ../shared/g2p) size and place
 # step 4; THROUGHPUT_BUDGET (default 150 s) bounds the float32 throughput step
-# (the other two get 2/3 of it); ONLY="throughput cudnn g2p" picks steps.
+# (the other two get 2/3 of it); ONLY="throughput cudnn g2p" picks steps, and
+# ONLY=ensemble runs step 5 (issue 16's members, average and ensemble), which
+# runs only when named.
 # On the lent machine, TensorFlow comes from benchmarks/device_bootstrap.sh.
 #
 # Installing: TensorFlow 2.21 must be importable by $PYTHON (default python3),
@@ -194,4 +196,39 @@ if wanted g2p; then
 fi
 wait  # the dry run's overlapped step
 grep -E "^\| keras_seq|WER" "$out/g2p_transformer.txt" 2>/dev/null | tail -3 >>"$summary"
+
+# 5. Issue 16 on a GPU, only when ONLY names "ensemble": ENSEMBLE_MEMBERS
+# (default 3) Transformers of ENSEMBLE_MINUTES (default 2) each, seeds 1..N,
+# each decoded; then the average of member 1's last 3 epochs, and the
+# ensemble of all members, decoded on the test set. The weights stay there.
+if [[ " ${ONLY:-} " == *" ensemble "* ]]; then
+  members=${ENSEMBLE_MEMBERS:-3}
+  if [ $dry -eq 1 ]; then
+    member=(--minutes 1 --epochs 3)
+    member_budget=120
+  else
+    member=(--minutes "${ENSEMBLE_MINUTES:-2}")
+    member_budget=$(python3 -c "print(int(float('${ENSEMBLE_MINUTES:-2}') * 60) + 90)")
+  fi
+  runs=()
+  for seed in $(seq 1 "$members"); do
+    step "g2p_member_$seed" "$member_budget" "$out/g2p_member_$seed.txt" "$PY" \
+      benchmarks/g2p_cmudict.py --model transformer "${g2p[@]}" "${member[@]}" \
+      --seed "$seed" --save-every-epoch --save "$out/ensemble_runs/m$seed"
+    runs+=("$out/ensemble_runs/m$seed")
+  done
+  last=($(ls -d "$out"/ensemble_runs/m1/epoch-* 2>/dev/null | tail -3))
+  if [ ${#last[@]} -ge 2 ]; then
+    step g2p_average "$member_budget" "$out/g2p_average.txt" "$PY" benchmarks/g2p_cmudict.py \
+      --model transformer "${g2p[@]}" --load "${last[@]}" --average
+  else
+    echo "g2p_average: skipped (member 1 saved ${#last[@]} epochs)" | tee -a "$summary"
+  fi
+  step g2p_ensemble "$member_budget" "$out/g2p_ensemble.txt" "$PY" benchmarks/g2p_cmudict.py \
+    --model transformer "${g2p[@]}" --load "${runs[@]}"
+  rm -rf "$out/ensemble_runs"  # no weights in the results
+  for name in $(seq -f "g2p_member_%g" 1 "$members") g2p_average g2p_ensemble; do
+    grep -E "^\| keras_seq" "$out/$name.txt" 2>/dev/null | tail -1 | sed "s/^/$name: /" >>"$summary"
+  done
+fi
 cat "$summary"

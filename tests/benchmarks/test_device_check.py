@@ -76,3 +76,27 @@ def test_device_check_runs_only_the_steps_named(tmp_path):
     assert summary.startswith("env: python")
     assert not re.search(r"^(throughput|cudnn|g2p)", summary, re.M), summary
     assert not (out / "throughput_float32.md").exists()
+
+
+@pytest.mark.slow
+def test_device_check_ensemble_step_dry_run(tmp_path):
+    """Issue 16's GPU step: members, an average of epochs, the ensemble."""
+    out = tmp_path / "results"
+    result = subprocess.run(
+        ["bash", os.path.join(ROOT, "benchmarks", "device_check.sh"), str(out), "--dry-run"],
+        capture_output=True, text=True, timeout=900,
+        env={**os.environ, "PYTHON": sys.executable, "ONLY": "ensemble",
+             "ENSEMBLE_MEMBERS": "2"},
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    summary = (out / "summary.txt").read_text()
+    for name in ("g2p_member_1", "g2p_member_2", "g2p_average", "g2p_ensemble"):
+        assert re.search(rf"^{name}: ok ", summary, re.M), summary
+        # each decoded the test words: its table row reached the summary
+        assert re.search(rf"^{name}: \| keras_seq .*\| [\d.]+ \| [\d.]+ \|$", summary, re.M), summary
+    assert re.search(r"^g2p_average: \| keras_seq average of \S+/m1/epoch-\d+, \S+/m1/epoch-",
+                     summary, re.M), summary
+    assert re.search(r"^g2p_ensemble: \| keras_seq ensemble of \S+/m1, \S+/m2,", summary,
+                     re.M), summary
+    assert not (out / "ensemble_runs").exists()  # no weights in the results
+    assert not re.search(r"^(throughput|cudnn|g2p_transformer)", summary, re.M)
