@@ -71,17 +71,18 @@ class EnsembleDecoder(Decoder):
         self.built = True  # the members are built by their models
 
     # -- the members' views ------------------------------------------------
-    def _member_output(self, encoder_output, i, state=None):
+    def _member_output(self, encoder_output, i, decoder_state=None):
         """Member `i`'s `EncoderOutput`: its part of the memory (cut here, or
-        `state["memory_{i}"]`, cut by `initial_state`), its encoder state."""
-        if state is None:
+        `decoder_state["memory_{i}"]`, cut by `initial_state`), its encoder
+        state."""
+        if decoder_state is None:
             start = sum(self.memory_dims[:i])
             memory = encoder_output.sequence[:, :, start : start + self.memory_dims[i]]
         else:
-            memory = state[f"memory_{i}"]
-        state = encoder_output.state[i] if encoder_output.state else ()
+            memory = decoder_state[f"memory_{i}"]
         return EncoderOutput(
-            ops.cast(memory, self.decoders[i].compute_dtype), state,
+            ops.cast(memory, self.decoders[i].compute_dtype),
+            encoder_output.state[i] if encoder_output.state else (),
             encoder_output.padding_mask)
 
     def _name(self, i, key):
