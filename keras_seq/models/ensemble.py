@@ -57,6 +57,8 @@ class Ensemble(Seq2Seq):
                                   self.member_weights)
         super().__init__(encoder, decoder, **kwargs)
         self.members = members
+        if all(member.built for member in members):
+            self.build()  # its weights are the members': nothing is left to build
 
     def build(self, input_shape=None):
         for member in self.members:

@@ -207,9 +207,11 @@ def test_config_round_trip(members, sources):
     assert isinstance(copy.decoder, EnsembleDecoder)
 
 
-def test_save_and_load(members, sources, tmp_path):
+def test_save_and_load(members, sources, tmp_path, recwarn):
     ensemble = Ensemble(members, weights=WEIGHTS)
+    assert ensemble.built  # built members: Keras must not warn of an unbuilt model
     ensemble.save(tmp_path / "e.keras")
+    assert not [w for w in recwarn if "not yet been built" in str(w.message)]
     loaded = keras.saving.load_model(tmp_path / "e.keras")
     assert isinstance(loaded, Ensemble)
     expected = ensemble.generate(sources, strategy=Beam(size=2), max_length=MAX)
