@@ -16,16 +16,21 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 FAMILIES = ("rnn", "bahdanau", "luong", "luong-feeding", "transformer")
 
 
+def dry_run(out, timeout, **env):
+    """Run the script's `--dry-run` into `out`; its summary.txt."""
+    result = subprocess.run(
+        ["bash", os.path.join(ROOT, "benchmarks", "device_check.sh"), str(out), "--dry-run"],
+        capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, "PYTHON": sys.executable, **env},
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    return (out / "summary.txt").read_text()
+
+
 @pytest.mark.slow
 def test_device_check_dry_run_runs_every_step(tmp_path):
     out = tmp_path / "results"
-    result = subprocess.run(
-        ["bash", os.path.join(ROOT, "benchmarks", "device_check.sh"), str(out), "--dry-run"],
-        capture_output=True, text=True, timeout=1200,
-        env={**os.environ, "PYTHON": sys.executable},
-    )
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    summary = (out / "summary.txt").read_text()
+    summary = dry_run(out, 1200)
     for name in ("throughput_float32", "throughput_xla", "throughput_mixed_float16",
                  "cudnn_profile", "g2p_transformer"):
         assert re.search(rf"^{name}: ok ", summary, re.M), summary
@@ -66,13 +71,7 @@ def test_device_check_dry_run_runs_every_step(tmp_path):
 
 def test_device_check_runs_only_the_steps_named(tmp_path):
     out = tmp_path / "results"
-    result = subprocess.run(
-        ["bash", os.path.join(ROOT, "benchmarks", "device_check.sh"), str(out), "--dry-run"],
-        capture_output=True, text=True, timeout=300,
-        env={**os.environ, "PYTHON": sys.executable, "ONLY": "nothing-else"},
-    )
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    summary = (out / "summary.txt").read_text()
+    summary = dry_run(out, 300, ONLY="nothing-else")
     assert summary.startswith("env: python")
     assert not re.search(r"^(throughput|cudnn|g2p)", summary, re.M), summary
     assert not (out / "throughput_float32.md").exists()
@@ -82,14 +81,7 @@ def test_device_check_runs_only_the_steps_named(tmp_path):
 def test_device_check_ensemble_step_dry_run(tmp_path):
     """Issue 16's GPU step: members, an average of epochs, the ensemble."""
     out = tmp_path / "results"
-    result = subprocess.run(
-        ["bash", os.path.join(ROOT, "benchmarks", "device_check.sh"), str(out), "--dry-run"],
-        capture_output=True, text=True, timeout=900,
-        env={**os.environ, "PYTHON": sys.executable, "ONLY": "ensemble",
-             "ENSEMBLE_MEMBERS": "2"},
-    )
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    summary = (out / "summary.txt").read_text()
+    summary = dry_run(out, 900, ONLY="ensemble", ENSEMBLE_MEMBERS="2")
     for name in ("g2p_member_1", "g2p_member_2", "g2p_average", "g2p_ensemble"):
         assert re.search(rf"^{name}: ok ", summary, re.M), summary
         # each decoded the test words: its table row reached the summary
