@@ -78,6 +78,14 @@ def run(model, kernel, return_attention=False):
         return fn({"encoder_ids": SOURCE, "decoder_ids": TARGET})
 
 
+def graph_op_types(graph_def):
+    """The op types of a graph and of every function in its library."""
+    types = {node.op for node in graph_def.node}
+    for function in graph_def.library.function:
+        types.update(node.op for node in function.node_def)
+    return types
+
+
 def stepped(model):
     encoded = model.encoder(SOURCE)
     state = model.decoder.initial_state(encoded)
@@ -201,10 +209,7 @@ def test_exports_trace_the_export_safe_loops(tmp_path):
     model = make_model("lstm", "luong-general")
     path = export_saved_model(model, str(tmp_path / "m" / "1"))
     loaded = tf.saved_model.load(path)
-    graph = loaded.signatures["generate_ids"].graph.as_graph_def()
-    op_types = {n.op for n in graph.node}
-    for function in graph.library.function:
-        op_types |= {n.op for n in function.node_def}
+    op_types = graph_op_types(loaded.signatures["generate_ids"].graph.as_graph_def())
     assert "While" in op_types or "StatelessWhile" in op_types
     assert not {op for op in op_types if op.startswith("TensorList")}
     assert not {op for op in op_types if "Cudnn" in op}
@@ -352,11 +357,8 @@ def test_the_real_cudnn_branch_traces(cell, monkeypatch):
 
     def op_types(kernel):
         with use_kernel(kernel):
-            graph = tf.function(training_step).get_concrete_function(x).graph.as_graph_def()
-        types = {node.op for node in graph.node}
-        for function in graph.library.function:
-            types.update(node.op for node in function.node_def)
-        return types
+            return graph_op_types(
+                tf.function(training_step).get_concrete_function(x).graph.as_graph_def())
 
     cudnn = {t for t in op_types("auto") if t.startswith("CudnnRNN")}
     # Forward and gradient: the encoder's 4 directions and the decoder's layers.
