@@ -211,14 +211,21 @@ def quality(model, source, lengths):
     return exact, np.mean(np.abs(got - lengths)), np.mean(got)
 
 
+def forbid_eos(model):
+    """Set `model`'s EOS logit bias to -1e4 (built model): an untrained model
+    then never ends, and every output has `max_length` tokens. Returns it."""
+    bias = model.decoder.output_projection.bias
+    value = keras.ops.convert_to_numpy(bias)
+    value[EOS] = -1e4
+    bias.assign(value)
+    return model
+
+
 def cache_table(source, repeats):
     """Best-of-`repeats` ms per call of an untrained Transformer that never ends."""
     model = FAMILIES["transformer"][0]()
     model.build()
-    bias = model.decoder.output_projection.bias
-    value = keras.ops.convert_to_numpy(bias)
-    value[EOS] = -1e4  # never emit EOS: every output has `max_length` tokens
-    bias.assign(value)
+    forbid_eos(model)
     rows = []
     for max_length in CACHE_LENGTHS:
         row = [max_length]

@@ -20,11 +20,13 @@ measured:
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # decode_latency
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -32,7 +34,8 @@ import tensorflow as tf  # noqa: E402
 from ai_edge_litert.interpreter import Interpreter  # noqa: E402
 
 import keras_seq  # noqa: E402
-from keras_seq.constants import EOS  # noqa: E402
+
+from decode_latency import forbid_eos  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--family", default="attention", choices=("rnn", "attention"))
@@ -86,10 +89,7 @@ model = keras_seq.models.rnn_seq2seq(
     V, V, cell="lstm", units=args.units, bidirectional=True,
     attention="bahdanau" if args.family == "attention" else None)
 model({"encoder_ids": np.ones((1, 3), "int32"), "decoder_ids": np.ones((1, 2), "int32")})
-bias = model.decoder.output_projection.bias
-value = keras.ops.convert_to_numpy(bias)
-value[EOS] = -1e4
-bias.assign(value)
+forbid_eos(model)
 macs = step_macs(model)
 rng = np.random.default_rng(0)
 

@@ -114,7 +114,7 @@ def _check_same_architecture(first, model, index):
             f"(models[0] is a {type(first).__name__}). Received: models[{index}] "
             f"of class {type(model).__name__}")
     difference = first_difference(_comparable(first.get_config()),
-                                   _comparable(model.get_config()))
+                                  _comparable(model.get_config()))
     if difference is not None:
         key, ours, theirs = difference
         raise ValueError(
