@@ -25,13 +25,17 @@ def make_dataset(
     Each element is `({"encoder_ids": [B, S], "decoder_ids": [B, T]},
     target_ids [B, T])`, int32, padded with PAD (0) per batch, so a batch is
     only as wide as its longest row. With `bucket=True` examples are grouped
-    by source length (`tf.data.Dataset.bucket_by_sequence_length`, up to 16
-    buckets, one per distinct length or at length quantiles), so rows in a
-    batch have similar lengths and little padding; bucketing reorders
-    examples, so use `bucket=False` where the order must be kept (scoring
-    against references). With `shuffle=True` examples are shuffled (over the
-    whole dataset, reshuffled each epoch) before bucketing; the same `seed`
-    gives the same order. The pipeline ends with `prefetch(AUTOTUNE)`.
+    by source length (up to 16 buckets, one per distinct length or at length
+    quantiles), so rows in a batch have similar lengths and little padding;
+    the batches are those `tf.data.Dataset.bucket_by_sequence_length` makes
+    from the examples in order (a bucket's batch comes out when its last
+    example arrives; the part-filled ones end the pass), worked out for a
+    whole pass at once so that each batch costs one gather. Bucketing
+    reorders examples, so use `bucket=False` where the order must be kept
+    (scoring against references). With `shuffle=True` examples are shuffled
+    (over the whole dataset, reshuffled each epoch) before bucketing; the
+    same `seed` gives the same order. The pipeline ends with
+    `prefetch(AUTOTUNE)`.
 
     Args:
         source_ids: the encoder input of each example (source tokens, no
@@ -77,46 +81,35 @@ def make_dataset(
         )
     size = counts["source_ids"]
     source_lengths = columns["source_ids"].row_lengths().numpy()
+    boundaries = _bucket_boundaries(source_lengths) if bucket else []
+    layout = _batch_layout(source_lengths, boundaries, batch_size)
 
     counter = None
     if shuffle and size > 1:
         # Pass k reads and bumps `counter`; its order is a stateless
         # permutation seeded by (seed, k).
         counter = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
-        ds = tf.data.Dataset.from_tensors(tf.constant(size, tf.int64)).flat_map(
-            lambda n: tf.data.Dataset.from_tensor_slices(
-                _permutation(n, seed, counter)))
-        ds = ds.map(
-            lambda i: ({"encoder_ids": columns["source_ids"][i],
-                        "decoder_ids": columns["decoder_ids"][i]},
-                       columns["target_ids"][i]),
-            num_parallel_calls=tf.data.AUTOTUNE,
-            deterministic=True,
-        )
-    else:
-        ds = tf.data.Dataset.from_tensor_slices(
-            (columns["source_ids"], columns["decoder_ids"], columns["target_ids"])
-        )
-        ds = ds.map(
-            lambda s, d, t: ({"encoder_ids": s, "decoder_ids": d}, t),
-            num_parallel_calls=tf.data.AUTOTUNE,
-            deterministic=True,
-        )
-    boundaries = _bucket_boundaries(source_lengths) if bucket else []
-    if boundaries:
-        ds = ds.bucket_by_sequence_length(
-            element_length_func=lambda x, y: tf.shape(x["encoder_ids"])[0],
-            bucket_boundaries=boundaries,
-            bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
-            padding_values=PAD,
-        )
-    else:
-        ds = ds.padded_batch(batch_size, padding_values=PAD)
-    # Bucketing hides the number of batches from tf.data; it is the same
+
+    def batches_of_one_pass(_):
+        order = (tf.range(size, dtype=tf.int32) if counter is None
+                 else _permutation(size, seed, counter))
+        return tf.data.Dataset.from_tensor_slices(_batch_rows(order, layout))
+
+    def gather(rows, count):
+        rows = rows[:count]  # (B,)
+        ids = [tf.gather(columns[name], rows).to_tensor(default_value=PAD)
+               for name in ("source_ids", "decoder_ids", "target_ids")]
+        return {"encoder_ids": ids[0], "decoder_ids": ids[1]}, ids[2]
+
+    # One pass's batches are worked out at once, as example indices, so each
+    # batch is a single gather per column: a per-example pipeline
+    # (`bucket_by_sequence_length`) cost as much CPU as training a small model.
+    ds = tf.data.Dataset.from_tensors(0).flat_map(batches_of_one_pass)
+    ds = ds.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    # flat_map hides the number of batches from tf.data; it is the same
     # every epoch (bucket membership depends on lengths only), so state it:
     # Keras then knows the epoch length from the start.
-    ds = ds.apply(tf.data.experimental.assert_cardinality(
-        _batch_count(source_lengths, boundaries, batch_size)))
+    ds = ds.apply(tf.data.experimental.assert_cardinality(len(layout["starts"])))
     ds = ds.prefetch(tf.data.AUTOTUNE)
     ds._keras_seq_epoch = counter
     return ds
@@ -153,12 +146,63 @@ def _permutation(size, seed, counter):
     return tf.argsort(keys)
 
 
-def _batch_count(lengths, boundaries, batch_size):
-    """Batches per epoch: each bucket's examples in batches of `batch_size`."""
+def _batch_layout(lengths, boundaries, batch_size):
+    """Where each batch lies once a pass's examples are grouped by bucket.
+
+    Example i belongs to bucket `searchsorted(boundaries, length_i, "right")`
+    (as in `tf.data.Dataset.bucket_by_sequence_length`). Grouped by bucket,
+    a pass's examples fill each bucket's batches of `batch_size` in arrival
+    order. The sizes of the buckets, and so the batches' places, are the
+    same every pass; only which examples fill them changes.
+
+    Returns:
+        A dict of NumPy arrays over the M batches: `starts` and `counts`
+        (the batch's slice of the grouped examples), `full` (whether it
+        holds `batch_size` examples) and `bucket`; and `buckets`, each
+        example's bucket [N].
+    """
     buckets = np.searchsorted(np.asarray(boundaries, dtype=np.int64),
                               np.asarray(lengths, dtype=np.int64), side="right")
     sizes = np.bincount(buckets, minlength=len(boundaries) + 1)
-    return int(sum(-(-int(n) // batch_size) for n in sizes))
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    starts, counts, bucket_of = [], [], []
+    for bucket, (offset, n) in enumerate(zip(offsets, sizes)):
+        for first in range(0, int(n), batch_size):
+            starts.append(offset + first)
+            counts.append(min(batch_size, int(n) - first))
+            bucket_of.append(bucket)
+    counts = np.asarray(counts, np.int32)
+    return {
+        "starts": np.asarray(starts, np.int32),
+        "counts": counts,
+        "full": counts == batch_size,
+        "bucket": np.asarray(bucket_of, np.int32),
+        "buckets": buckets.astype(np.int32),
+        "batch_size": batch_size,
+    }
+
+
+def _batch_rows(order, layout):
+    """One pass's batches, in the order bucketing by arrival emits them.
+
+    Examples arrive in `order` [N]; each goes to its bucket, and a bucket's
+    batch is emitted when its last example arrives; the part-filled batches
+    follow at the end of the pass, by bucket.
+
+    Returns:
+        `(rows, counts)`: example indices [M, batch_size] (the first
+        `counts[m]` of row m are batch m's, in arrival order) and counts [M].
+    """
+    # (N,) arrival positions grouped by bucket; stable, so each bucket's
+    # examples keep their arrival order.
+    grouped = tf.argsort(tf.gather(layout["buckets"], order), stable=True)
+    last = tf.gather(grouped, layout["starts"] + layout["counts"] - 1)  # (M,)
+    size = tf.shape(order, out_type=tf.int32)[0]
+    emitted = tf.argsort(tf.where(layout["full"], last, size + layout["bucket"]))
+    slots = layout["starts"][:, None] + np.arange(layout["batch_size"], dtype=np.int32)
+    slots = np.minimum(slots, layout["starts"][:, None] + layout["counts"][:, None] - 1)
+    rows = tf.gather(order, tf.gather(grouped, slots))  # (M, batch_size)
+    return tf.gather(rows, emitted), tf.gather(layout["counts"], emitted)
 
 
 def _bucket_boundaries(lengths):

@@ -127,3 +127,55 @@ def test_cardinality_is_the_number_of_batches_every_epoch(n, batch_size, seed, b
         assert sum(1 for _ in ds) == stated
     assert int(ds.skip(1).cardinality()) == stated - 1
     assert tf.data.experimental.cardinality(ds) != tf.data.UNKNOWN_CARDINALITY
+
+
+def _bucketed_by_tf_data(examples, order, boundaries, batch_size):
+    """The oracle: tf.data's own bucketing of the examples taken in `order`."""
+    import tensorflow as tf
+
+    columns = [tf.ragged.constant(column, dtype=tf.int32) for column in examples]
+    ds = tf.data.Dataset.from_tensor_slices(order).map(
+        lambda i: ({"encoder_ids": columns[0][i], "decoder_ids": columns[1][i]},
+                   columns[2][i]))
+    if boundaries:
+        ds = ds.bucket_by_sequence_length(
+            lambda x, y: tf.shape(x["encoder_ids"])[0], boundaries,
+            [batch_size] * (len(boundaries) + 1), padding_values=0)
+    else:
+        ds = ds.padded_batch(batch_size, padding_values=0)
+    return ds
+
+
+def _batches(dataset):
+    return [(x["encoder_ids"].numpy().tolist(), x["decoder_ids"].numpy().tolist(),
+             y.numpy().tolist()) for x, y in dataset]
+
+
+@pytest.mark.parametrize("n, batch_size, seed, longest", [
+    (400, 16, 0, 41), (37, 4, 1, 41), (400, 7, 3, 41), (300, 32, 5, 6), (1, 4, 0, 5)])
+@pytest.mark.parametrize("shuffle", [True, False])
+@pytest.mark.parametrize("bucket", [True, False])
+def test_batches_are_those_tf_data_bucketing_makes(n, batch_size, seed, longest,
+                                                   shuffle, bucket):
+    # make_dataset works out a pass's batches at once (one gather per batch);
+    # they must be exactly tf.data's per-example bucketing of the same order:
+    # the same rows, in the same batches, padded alike, in the same order.
+    import tensorflow as tf
+
+    from keras_seq.data.pipelines import _bucket_boundaries, _permutation
+
+    rng = np.random.default_rng(seed)
+    sources = [list(rng.integers(4, 20, rng.integers(1, longest))) for _ in range(n)]
+    examples = (sources, [[BOS] + s for s in sources], [s + [EOS] for s in sources])
+    ds = keras_seq.data.make_dataset(*examples, batch_size=batch_size,
+                                     shuffle=shuffle, seed=seed, bucket=bucket)
+    boundaries = (_bucket_boundaries(np.array([len(s) for s in sources]))
+                  if bucket else [])
+    if bucket and longest == 41:
+        assert len(boundaries) > 1  # the case is really bucketed
+    counter = tf.Variable(0, dtype=tf.int64)
+    for epoch in range(3):
+        order = (_permutation(n, seed, counter) if shuffle and n > 1
+                 else tf.range(n, dtype=tf.int32))
+        expected = _batches(_bucketed_by_tf_data(examples, order, boundaries, batch_size))
+        assert _batches(ds) == expected, f"epoch {epoch}"
