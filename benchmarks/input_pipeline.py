@@ -1,0 +1,126 @@
+"""Input pipeline cost: `make_dataset` against a per-example tf.data pipeline.
+
+The baseline is the pipeline the TensorFlow guides describe for seq2seq
+data, and what `make_dataset` was before: slice shuffled ragged columns one
+example at a time, then `bucket_by_sequence_length`. Both make the same batches
+(tests/data/test_pipelines.py checks it). On a machine with few cores the
+pipeline shares them with training, so its cost shows up in training speed.
+
+It prints (1) the seconds each pipeline takes to produce one epoch of
+CMUdict batches on its own, and (2) training examples/s of `make demo`'s
+model (bidirectional LSTM encoder, Bahdanau LSTM decoder, batch 128) fed by
+each, taking turns in one process on one model, after a warm-up.
+
+    python benchmarks/input_pipeline.py                # about 6 minutes on 2 cores
+    python benchmarks/input_pipeline.py --batches 100 --rounds 2 --max-words 20000
+"""
+
+import argparse
+import os
+import platform
+import statistics
+import time
+import warnings
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The baseline cannot state its length, so a `take` of it may look short to Keras.
+warnings.filterwarnings("ignore", message=".*ran out of data")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import keras_seq  # noqa: E402
+from keras_seq.data.pipelines import _bucket_boundaries  # noqa: E402
+
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("--units", type=int, default=128)
+parser.add_argument("--batch-size", type=int, default=128)
+parser.add_argument("--batches", type=int, default=300, help="batches per timed round")
+parser.add_argument("--rounds", type=int, default=3, help="timed rounds per pipeline")
+parser.add_argument("--max-words", type=int, default=None, help="subsample CMUdict")
+args = parser.parse_args()
+keras.utils.set_random_seed(0)
+
+task = keras_seq.data.cmudict(max_words=args.max_words, test_size=1000,
+                              batch_size=args.batch_size)
+pairs = [(source, target)
+         for source, targets in zip(task.sources["train"], task.references["train"])
+         for target in targets]
+source_ids = task.source_tokenizer.tokenize([s for s, _ in pairs])
+decoder_ids = task.target_tokenizer.tokenize([t for _, t in pairs], add_bos=True)
+target_ids = task.target_tokenizer.tokenize([t for _, t in pairs], add_eos=True)
+
+
+def per_example_pipeline():
+    """Shuffled slices, one example at a time, tf.data's bucketing (the recipe
+    of the TensorFlow guides, and `make_dataset` before 2026-12-01)."""
+    order = np.random.default_rng(0).permutation(len(pairs))
+    columns = [tf.RaggedTensor.from_tensor(tf.gather(ids, order), padding=0)
+               for ids in (source_ids, decoder_ids, target_ids)]
+    boundaries = _bucket_boundaries(columns[0].row_lengths().numpy())
+    ds = tf.data.Dataset.from_tensor_slices(tuple(columns))
+    ds = ds.map(lambda s, d, t: ({"encoder_ids": s, "decoder_ids": d}, t),
+                num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    ds = ds.bucket_by_sequence_length(
+        lambda x, y: tf.shape(x["encoder_ids"])[0], boundaries,
+        [args.batch_size] * (len(boundaries) + 1), padding_values=0)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+pipelines = {
+    "per-example tf.data (baseline)": per_example_pipeline(),
+    "keras_seq make_dataset": keras_seq.data.make_dataset(
+        source_ids, decoder_ids, target_ids, args.batch_size, shuffle=True),
+}
+
+# 1. Each pipeline alone: seconds per epoch (best of 2).
+alone = {}
+for name, ds in pipelines.items():
+    times = []
+    for _ in range(2):
+        start = time.perf_counter()
+        batches = sum(1 for _ in ds)
+        times.append(time.perf_counter() - start)
+    alone[name] = min(times)
+
+# 2. Training fed by each, taking turns on one model.
+model = keras_seq.models.rnn_seq2seq(
+    task.source_tokenizer.vocab_size, task.target_tokenizer.vocab_size, cell="lstm",
+    units=args.units, bidirectional=True, attention="bahdanau", dropout=0.1)
+model.compile(keras.optimizers.Adam(1e-3, clipnorm=1.0),
+              keras_seq.metrics.MaskedSparseCrossEntropy())
+
+
+class Clock(keras.callbacks.Callback):
+    """Examples/s from the end of the first batch to the end of the last."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        if batch == 0:
+            self.start, self.batches = time.perf_counter(), 0
+        else:
+            self.batches += 1
+
+    def on_train_end(self, logs=None):
+        self.rate = self.batches * args.batch_size / (time.perf_counter() - self.start)
+
+
+model.fit(pipelines["keras_seq make_dataset"].take(20), verbose=0, shuffle=False)  # traces the step
+rates = {name: [] for name in pipelines}
+for _ in range(args.rounds):
+    for name, ds in pipelines.items():
+        clock = Clock()
+        model.fit(ds.take(args.batches + 1), verbose=0, shuffle=False, callbacks=[clock])
+        rates[name].append(clock.rate)
+
+print(f"{platform.machine()}, {os.cpu_count()} cores; CMUdict train split, "
+      f"{len(pairs)} examples, {batches} batches of {args.batch_size}; model "
+      f"LSTM {args.units} (bidirectional encoder, Bahdanau decoder); "
+      f"{args.rounds} rounds of {args.batches} batches each, taking turns")
+print("| pipeline | one epoch alone (s) | training examples/s (median) | ratio |")
+print("|---|--:|--:|--:|")
+base = statistics.median(rates["per-example tf.data (baseline)"])
+for name in pipelines:
+    rate = statistics.median(rates[name])
+    print(f"| {name} | {alone[name]:.2f} | {rate:.0f} "
+          f"({min(rates[name]):.0f}-{max(rates[name]):.0f}) | {rate / base:.2f} |")
