@@ -56,6 +56,21 @@ wanted() { [ -z "${ONLY:-}" ] || [[ " $ONLY " == *" $1 "* ]]; }
 export CUDA_CACHE_MAXSIZE=${CUDA_CACHE_MAXSIZE:-4294967296}
 export CUDA_CACHE_PATH=${CUDA_CACHE_PATH:-/tmp/keras_seq_cuda_cache}
 
+# The folders steps 4 and 5 write models into and remove afterwards (no
+# weights in the results): refuse an OUT_DIR that already holds one, which
+# would be someone else's.
+for own in g2p_transformer_run ensemble_runs; do
+  if [ -e "$out/$own" ]; then
+    echo "device_check.sh: $out/$own already exists; the script writes and then" \
+      "removes a folder of that name, so give it an OUT_DIR without one." | tee -a "$summary"
+    exit 2
+  fi
+done
+
+seconds_for() {  # seconds_for MINUTES EXTRA_SECONDS: a step's budget
+  awk -v minutes="$1" -v extra="$2" 'BEGIN { print int(minutes * 60) + extra }'
+}
+
 step() {  # step NAME SECONDS OUTFILE COMMAND...
   local name=$1 seconds=$2 file=$3
   shift 3
@@ -187,7 +202,7 @@ else
        --layers 3 --batch-size 512 --learning-rate 2e-3 --schedule cosine
        --minutes "$g2p_minutes" --jit-compile "${G2P_JIT:-off}")
   # the training minutes, then loading and decoding 12,000 words
-  g2p_budget=$(python3 -c "print(int(float('$g2p_minutes') * 60) + 60)")
+  g2p_budget=$(seconds_for "$g2p_minutes" 60)
 fi
 if wanted g2p; then
   step g2p_transformer $g2p_budget "$out/g2p_transformer.txt" "$PY" benchmarks/g2p_cmudict.py \
@@ -208,7 +223,7 @@ if [[ " ${ONLY:-} " == *" ensemble "* ]]; then
     member_budget=120
   else
     member=(--minutes "${ENSEMBLE_MINUTES:-2}")
-    member_budget=$(python3 -c "print(int(float('${ENSEMBLE_MINUTES:-2}') * 60) + 90)")
+    member_budget=$(seconds_for "${ENSEMBLE_MINUTES:-2}" 90)
   fi
   runs=()
   for seed in $(seq 1 "$members"); do

@@ -92,3 +92,22 @@ def test_device_check_ensemble_step_dry_run(tmp_path):
                      re.M), summary
     assert not (out / "ensemble_runs").exists()  # no weights in the results
     assert not re.search(r"^(throughput|cudnn|g2p_transformer)", summary, re.M)
+
+
+@pytest.mark.parametrize("own", ["g2p_transformer_run", "ensemble_runs"])
+def test_device_check_refuses_an_out_dir_holding_a_folder_it_would_remove(tmp_path, own):
+    # Steps 4 and 5 write models into OUT/<own> and remove it afterwards; a
+    # folder of that name already there is not the script's to remove.
+    out = tmp_path / "results"
+    kept = out / own / "model.keras"
+    kept.parent.mkdir(parents=True)
+    kept.write_text("a user's model")
+    result = subprocess.run(
+        ["bash", os.path.join(ROOT, "benchmarks", "device_check.sh"), str(out), "--dry-run"],
+        capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHON": sys.executable, "ONLY": "g2p ensemble"},
+    )
+    assert result.returncode == 2
+    assert f"{out / own} already exists" in result.stdout
+    assert kept.read_text() == "a user's model"
+    assert not (out / "env.txt").exists()  # refused before doing anything
