@@ -25,6 +25,8 @@ TASKS = ("cmudict", "reverse", "copy", "sort", "addition", "dates", "files", "ts
 CONNECT_TIMEOUT = 300  # seconds; workers scheduled apart may start minutes apart
 MODEL_KEYS = ("model", "cell", "attention", "units", "layers", "heads", "dropout",
               "bidirectional")
+# --jit-compile: Keras' `compile(jit_compile=...)` for each choice.
+JIT_COMPILE = {"auto": "auto", "on": True, "off": False}
 
 
 def add_parser(subparsers):
@@ -66,6 +68,11 @@ def add_parser(subparsers):
     p.add_argument("--connect-timeout", type=options.real(above=0), default=None,
                    help="--strategy multi-worker: seconds the workers in TF_CONFIG "
                         f"have to connect (default {CONNECT_TIMEOUT})")
+    p.add_argument("--jit-compile", default="auto", choices=tuple(JIT_COMPILE),
+                   help="XLA for the training step (--strategy none): auto, Keras' "
+                        "choice (on where a GPU is visible and the model allows it), "
+                        "on or off. XLA compiles the step once per batch shape, and "
+                        "length-bucketed batches have many")
     p.add_argument("--deterministic", action="store_true",
                    help="TensorFlow op determinism: same seed, same weights")
     p.add_argument("--seed", type=options.integer(0, 2**32 - 1), default=0)
@@ -157,6 +164,9 @@ def run(args):
     if args.keep_checkpoints and args.strategy != "none":
         raise CLIError("--keep-checkpoints applies only to --strategy none "
                        f"(received --strategy {args.strategy})")
+    if args.jit_compile != "auto" and args.strategy != "none":
+        raise CLIError("--jit-compile applies only to --strategy none "
+                       f"(received --strategy {args.strategy})")
     if args.strategy == "multi-worker" and not worker_supervisor.is_child():
         check_tf_config()
         # The connection wait cannot be interrupted in-process: watch a child.
@@ -179,7 +189,8 @@ def run(args):
                   "learning_rate": args.learning_rate, "clipnorm": args.clipnorm,
                   "strategy": args.strategy, "backup_every": args.backup_every,
                   "deterministic": args.deterministic,
-                  "keep_checkpoints": args.keep_checkpoints},
+                  "keep_checkpoints": args.keep_checkpoints,
+                  "jit_compile": args.jit_compile},
     }
     if not chief:  # a worker writes nothing to --out
         return train_into(args, config, strategy, chief=False)
@@ -269,6 +280,7 @@ def fit_one_device(args, config, task, epochs):
         keras.optimizers.Adam(args.learning_rate, clipnorm=args.clipnorm or None),
         MaskedSparseCrossEntropy(),
         metrics=[TokenAccuracy(), SequenceAccuracy()],
+        jit_compile=JIT_COMPILE[args.jit_compile],
     )
     backup_dir = os.path.join(out, "backup")
     backup = SafeBackupAndRestore(backup_dir, save_freq=args.backup_every,

@@ -31,6 +31,41 @@ def test_train_writes_a_complete_run_directory(run_dir):
 
 
 @pytest.mark.slow
+def test_train_jit_compile_reaches_keras_compile(run_dir, tmp_path, capsys, monkeypatch):
+    import keras
+
+    assert json.load(open(os.path.join(run_dir, "config.json")))["train"]["jit_compile"] == "auto"
+    # Keras stores the value it resolved, not the one asked for; record the
+    # request, and train without XLA (an XLA compile takes a minute on CPU).
+    asked = []
+    compile_model = keras.Model.compile
+
+    def recording_compile(self, *args, jit_compile="auto", **kwargs):
+        asked.append(jit_compile)
+        return compile_model(self, *args, jit_compile=False, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "compile", recording_compile)
+    for choice, value in (("on", True), ("off", False)):
+        out = str(tmp_path / choice)
+        assert main(["train", "--task", "reverse", "--model", "attention", *TINY,
+                     "--jit-compile", choice, "--out", out]) == 0
+        assert asked[-1] is value
+        config = json.load(open(os.path.join(out, "config.json")))
+        assert config["train"]["jit_compile"] == choice
+    # The custom loop of the distributed strategies has no such switch.
+    refused = str(tmp_path / "refused")
+    assert main(["train", "--task", "reverse", *TINY, "--jit-compile", "on",
+                 "--strategy", "mirrored", "--out", refused]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "keras-seq: error: --jit-compile applies only to --strategy none "
+        "(received --strategy mirrored)")
+    assert not os.path.exists(refused)
+    with pytest.raises(SystemExit):
+        main(["train", "--task", "reverse", *TINY, "--jit-compile", "yes", "--out", refused])
+    assert "argument --jit-compile: invalid choice: 'yes'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
 def test_train_again_on_a_finished_run_does_nothing(run_dir, capsys):
     before = os.path.getmtime(os.path.join(run_dir, "model.keras"))
     assert main(["train", "--task", "reverse", "--model", "attention", *TINY,
