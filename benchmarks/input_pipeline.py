@@ -1,8 +1,9 @@
 """Input pipeline cost: `make_dataset` against a per-example tf.data pipeline.
 
-The baseline is the pipeline the TensorFlow guides describe for seq2seq
-data, and what `make_dataset` was before: slice shuffled ragged columns one
-example at a time, then `bucket_by_sequence_length`. Both make the same batches
+The baselines are the pipeline the TensorFlow guides describe for seq2seq
+data: take the examples one at a time out of ragged columns (by index, as
+`make_dataset` did before 2026-12-01, or as slices), then
+`bucket_by_sequence_length`. Both make the same batches
 (tests/data/test_pipelines.py checks it). On a machine with few cores the
 pipeline shares them with training, so its cost shows up in training speed.
 
@@ -11,7 +12,7 @@ CMUdict batches on its own, and (2) training examples/s of `make demo`'s
 model (bidirectional LSTM encoder, Bahdanau LSTM decoder, batch 128) fed by
 each, taking turns in one process on one model, after a warm-up.
 
-    python benchmarks/input_pipeline.py                # about 6 minutes on 2 cores
+    python benchmarks/input_pipeline.py                # about 7 minutes on 2 cores
     python benchmarks/input_pipeline.py --batches 100 --rounds 2 --max-words 20000
 """
 
@@ -36,7 +37,7 @@ from keras_seq.data.pipelines import _bucket_boundaries  # noqa: E402
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--units", type=int, default=128)
 parser.add_argument("--batch-size", type=int, default=128)
-parser.add_argument("--batches", type=int, default=300, help="batches per timed round")
+parser.add_argument("--batches", type=int, default=200, help="batches per timed round")
 parser.add_argument("--rounds", type=int, default=3, help="timed rounds per pipeline")
 parser.add_argument("--max-words", type=int, default=None, help="subsample CMUdict")
 args = parser.parse_args()
@@ -52,24 +53,34 @@ decoder_ids = task.target_tokenizer.tokenize([t for _, t in pairs], add_bos=True
 target_ids = task.target_tokenizer.tokenize([t for _, t in pairs], add_eos=True)
 
 
-def per_example_pipeline():
-    """Shuffled slices, one example at a time, tf.data's bucketing (the recipe
-    of the TensorFlow guides, and `make_dataset` before 2026-12-01)."""
+def per_example_pipeline(index_gather):
+    """One example at a time, then tf.data's bucketing. `index_gather`: map
+    shuffled indices to rows of the ragged columns (`make_dataset` before
+    2026-12-01, which reshuffled each pass), or slice columns shuffled once
+    beforehand (the cheapest per-example pipeline)."""
     order = np.random.default_rng(0).permutation(len(pairs))
     columns = [tf.RaggedTensor.from_tensor(tf.gather(ids, order), padding=0)
                for ids in (source_ids, decoder_ids, target_ids)]
     boundaries = _bucket_boundaries(columns[0].row_lengths().numpy())
-    ds = tf.data.Dataset.from_tensor_slices(tuple(columns))
-    ds = ds.map(lambda s, d, t: ({"encoder_ids": s, "decoder_ids": d}, t),
-                num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if index_gather:
+        ds = tf.data.Dataset.from_tensor_slices(np.arange(len(pairs)))
+        ds = ds.map(lambda i: ({"encoder_ids": columns[0][i], "decoder_ids": columns[1][i]},
+                               columns[2][i]),
+                    num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    else:
+        ds = tf.data.Dataset.from_tensor_slices(tuple(columns))
+        ds = ds.map(lambda s, d, t: ({"encoder_ids": s, "decoder_ids": d}, t),
+                    num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     ds = ds.bucket_by_sequence_length(
         lambda x, y: tf.shape(x["encoder_ids"])[0], boundaries,
         [args.batch_size] * (len(boundaries) + 1), padding_values=0)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
+BASELINE = "per-example tf.data, index gather (make_dataset before; baseline)"
 pipelines = {
-    "per-example tf.data (baseline)": per_example_pipeline(),
+    BASELINE: per_example_pipeline(index_gather=True),
+    "per-example tf.data, column slices": per_example_pipeline(index_gather=False),
     "keras_seq make_dataset": keras_seq.data.make_dataset(
         source_ids, decoder_ids, target_ids, args.batch_size, shuffle=True),
 }
@@ -119,7 +130,7 @@ print(f"{platform.machine()}, {os.cpu_count()} cores; CMUdict train split, "
       f"{args.rounds} rounds of {args.batches} batches each, taking turns")
 print("| pipeline | one epoch alone (s) | training examples/s (median) | ratio |")
 print("|---|--:|--:|--:|")
-base = statistics.median(rates["per-example tf.data (baseline)"])
+base = statistics.median(rates[BASELINE])
 for name in pipelines:
     rate = statistics.median(rates[name])
     print(f"| {name} | {alone[name]:.2f} | {rate:.0f} "
