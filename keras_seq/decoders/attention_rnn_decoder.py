@@ -6,15 +6,11 @@ from keras import ops
 
 from keras_seq.arguments import check_choice, check_ids, check_int
 from keras_seq.constants import PAD
+from keras_seq.decoders.input_feeding_loop import input_feeding_loop
 from keras_seq.decoders.rnn_decoder import RNNDecoder
 from keras_seq.layers.bahdanau_attention import BahdanauAttention
 from keras_seq.layers.luong_attention import SCORES, LuongAttention
 from keras_seq.layers.buffer_write import write_step
-from keras_seq.layers.fast_recurrence import (
-    input_projection,
-    recurrent_product,
-    recurrent_update,
-)
 from keras_seq.layers.kernels import export_safe
 from keras_seq.layers.recurrence import counted_loop, run_layer
 
@@ -256,85 +252,12 @@ class AttentionRNNDecoder(RNNDecoder):
         return not self.input_feeding
 
     def _call_feeding_fast(self, ids, encoder_output, training, return_attention):
-        """`_call_stepwise`'s numbers, arranged for training speed.
-
-        The loop computes only what depends on the previous step: the
-        cells' recurrent matmuls (the embedding half of the first cell's
-        input projection is one matmul before the loop), the attention over
-        keys computed once per sequence, and the attentional vector. The
-        vocabulary projection runs once after the loop, and outputs gather
-        in TensorArrays.
-        """
-        memory = ops.cast(encoder_output.sequence, self.compute_dtype)
+        """`_call_stepwise`'s numbers, arranged for training speed."""
         self._build_for(encoder_output)
-        memory_mask = encoder_output.padding_mask
-        keys = self.attention_layer.keys(memory)  # once per sequence
-        state = self.initial_state(encoder_output)
-        steps = tf.shape(ids)[1]
-        keep = ops.expand_dims(ops.transpose(ops.not_equal(ids, PAD), (1, 0)), -1)
-        embedded = self.dropout_layer(self.embedding(ids), training=training)
-        embedded = ops.transpose(ops.cast(embedded, self.compute_dtype), (1, 0, 2))
-        first = self.cells[0]
-        width = embedded.shape[-1]
-        projected = input_projection(first, embedded, first.kernel[:width])
-        embedded_ta = tf.TensorArray(
-            self.compute_dtype, size=steps, element_shape=projected.shape[1:]
-        ).unstack(projected)  # (T, B, G*U)
-        keep_ta = tf.TensorArray(
-            tf.bool, size=steps, element_shape=keep.shape[1:]
-        ).unstack(keep)  # (T, B, 1)
-        # Only arrays that get written travel in the loop (XLA cannot take
-        # the gradient of one left empty).
-        batch = ids.shape[0]
-        outputs = [  # the attentional vectors (T, B, U)
-            tf.TensorArray(self.compute_dtype, size=steps, element_shape=(batch, self.units))
-        ]
-        if return_attention:  # and the weights (T, B, S)
-            outputs.append(
-                tf.TensorArray(
-                    self.compute_dtype, size=steps, element_shape=(batch, memory.shape[1])
-                )
-            )
-
-        def body(t, outputs, feed, rnn_state):
-            keep_t, embedded_t = keep_ta.read(t), embedded_ta.read(t)
-            x, new_rnn_state = None, []
-            for i, (cell, states) in enumerate(zip(self.cells, rnn_state)):
-                with tf.name_scope(f"cell_{i}"):  # named for profiles
-                    x, layer_state = self._fast_cell_step(
-                        i, cell, x, states, feed, keep_t, embedded_t, width
-                    )
-                new_rnn_state.append(layer_state)
-            with tf.name_scope("attention"):  # named for profiles
-                context, weights = self.attention_layer.attend(
-                    x, memory, keys, memory_mask
-                )
-            attentional = self.attentional_layer(ops.concatenate([x, context], -1))
-            feed = ops.where(keep_t, attentional, feed)
-            written = [attentional, ops.cast(weights, self.compute_dtype)]
-            outputs = [ta.write(t, value) for ta, value in zip(outputs, written)]
-            return t + 1, outputs, feed, tuple(new_rnn_state)
-
-        _, outputs, _, _ = tf.while_loop(
-            lambda t, *_: t < steps,
-            body,
-            (tf.constant(0), outputs, state["feed"], state["rnn"]),
-            maximum_iterations=steps,
-        )
-        outputs = [ops.transpose(ta.stack(), (1, 0, 2)) for ta in outputs]
-        # (B, T, U) and, when asked for, (B, T, S)
-        weights = outputs[1] if return_attention else None
-        return self._logits(outputs[0], training), weights
-
-    def _fast_cell_step(self, i, cell, x, states, feed, keep_t, embedded_t, width):
-        """Cell `i` of the fast input-feeding loop: `(output, new states)`."""
-        if i == 0:  # the embedding half of the input projection is precomputed
-            xw = embedded_t + ops.matmul(feed, ops.cast(cell.kernel[width:], feed.dtype))
-        else:
-            xw = input_projection(cell, x)
-        new = recurrent_update(cell, xw, recurrent_product(cell, states[0]), states)
-        new_states = tuple(ops.where(keep_t, n, o) for n, o in zip(new, states))
-        return ops.where(keep_t, new[0], ops.zeros_like(new[0])), new_states  # (B, U)
+        attentional, weights = input_feeding_loop(
+            self, ids, encoder_output, training, return_attention
+        )  # (B, T, U) and, when asked for, (B, T, S)
+        return self._logits(attentional, training), weights
 
     def _call_stepwise(self, ids, encoder_output, training):
         """Input feeding makes each step depend on the last: one while loop.
