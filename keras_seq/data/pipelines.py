@@ -179,7 +179,6 @@ def _batch_layout(lengths, boundaries, batch_size):
         "full": counts == batch_size,
         "bucket": np.asarray(bucket_of, np.int32),
         "buckets": buckets.astype(np.int32),
-        "batch_size": batch_size,
     }
 
 
@@ -191,8 +190,9 @@ def _batch_rows(order, layout):
     follow at the end of the pass, by bucket.
 
     Returns:
-        `(rows, counts)`: example indices [M, batch_size] (the first
-        `counts[m]` of row m are batch m's, in arrival order) and counts [M].
+        `(rows, counts)`: example indices [M, W], W the largest batch (the
+        first `counts[m]` of row m are batch m's, in arrival order) and
+        counts [M].
     """
     # (N,) arrival positions grouped by bucket; stable, so each bucket's
     # examples keep their arrival order.
@@ -200,9 +200,11 @@ def _batch_rows(order, layout):
     last = tf.gather(grouped, layout["starts"] + layout["counts"] - 1)  # (M,)
     size = tf.shape(order, out_type=tf.int32)[0]
     emitted = tf.argsort(tf.where(layout["full"], last, size + layout["bucket"]))
-    slots = layout["starts"][:, None] + np.arange(layout["batch_size"], dtype=np.int32)
+    # Rows as wide as the largest batch (not `batch_size`, which may be huge).
+    width = int(layout["counts"].max()) if layout["counts"].size else 1
+    slots = layout["starts"][:, None] + np.arange(width, dtype=np.int32)
     slots = np.minimum(slots, layout["starts"][:, None] + layout["counts"][:, None] - 1)
-    rows = tf.gather(order, tf.gather(grouped, slots))  # (M, batch_size)
+    rows = tf.gather(order, tf.gather(grouped, slots))  # (M, W)
     return tf.gather(rows, emitted), tf.gather(layout["counts"], emitted)
 
 

@@ -179,3 +179,13 @@ def test_batches_are_those_tf_data_bucketing_makes(n, batch_size, seed, longest,
                  else tf.range(n, dtype=tf.int32))
         expected = _batches(_bucketed_by_tf_data(examples, order, boundaries, batch_size))
         assert _batches(ds) == expected, f"epoch {epoch}"
+
+
+def test_a_batch_size_beyond_the_data_makes_one_batch():
+    # Index rows are as wide as the largest batch, not `batch_size`.
+    examples = mixed_examples(30)
+    ds = keras_seq.data.make_dataset(*examples, batch_size=10**9, shuffle=True,
+                                     bucket=False)
+    (x, _), = list(ds)
+    assert sorted(x["encoder_ids"][:, 0].numpy().tolist()) == sorted(
+        s[0] for s in examples[0])
