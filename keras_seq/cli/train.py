@@ -6,7 +6,7 @@ import os
 import keras
 import tensorflow as tf
 
-from keras_seq.cli import fingerprint, options, worker_supervisor
+from keras_seq.cli import coordination, fingerprint, options, worker_supervisor
 from keras_seq.cli import run_directory as rd
 from keras_seq.cli.errors import CLIError
 from keras_seq.cli.run_lock import RunLock
@@ -138,6 +138,7 @@ def make_strategy(name):
         return tf.distribute.MirroredStrategy()
     check_tf_config()
     try:
+        coordination.configure()  # a stalled worker is not a lost one
         return tf.distribute.MultiWorkerMirroredStrategy()
     except (ValueError, KeyError) as e:
         raise CLIError(f"invalid TF_CONFIG for --strategy multi-worker: {e}") from None

@@ -4,7 +4,8 @@ case 17; docs/robustness.md "Files and runs").
 Each test starts real worker processes on loopback ports: a worker whose
 peer never starts, one stopped by SIGTERM or SIGINT while it waits, and a
 worker stopped mid-epoch, whose survivor must say so in one line and whose
-restart must resume from the backup.
+restart must resume from the backup, undisturbed by a worker that its host
+stalls for 20 s.
 """
 
 import json
@@ -58,6 +59,30 @@ def listening(host_port):
         return True
     except OSError:
         return False
+
+
+def children_of(pid):
+    """Pids of the live processes whose parent is `pid`."""
+    found = []
+    for child in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{child}/stat") as s:
+                if s.read().split(")")[-1].split()[1] == str(pid):
+                    found.append(int(child))
+        except OSError:
+            continue
+    return found
+
+
+def stop_for(pids, seconds):
+    """Freeze `pids` (SIGSTOP) for `seconds`, as a stalled host would."""
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        time.sleep(seconds)
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
 
 
 def wait_for(condition, seconds):
@@ -148,16 +173,27 @@ def test_a_lost_worker_is_one_line_and_a_restart_resumes_from_the_backup(
     assert os.path.exists(backup) and not os.path.exists(os.path.join(out, rd.MODEL))
     assert wait_for(lambda: processes_naming(out) == [], 10)
 
-    def run_both():
+    def run_both(stall=0):
         workers = [start(out, env, *args) for env in envs]
         try:
-            return [worker.communicate(timeout=300)[0] for worker in workers]
+            if stall:
+                # Mid-training (the chief writes a newer backup), the host
+                # stalls worker 1 for longer than TensorFlow's default 10 s
+                # heartbeat timeout: a stall, not a lost worker.
+                written = os.stat(backup).st_mtime_ns
+                assert wait_for(lambda: os.stat(backup).st_mtime_ns != written, 180)
+                trainer = children_of(workers[1].pid)
+                assert len(trainer) == 1, trainer
+                stop_for(trainer, stall)
+            outputs = [worker.communicate(timeout=300) for worker in workers]
         finally:
             for worker in workers:
                 worker.kill()
-            assert [w.returncode for w in workers] == [0, 0]
+        assert [w.returncode for w in workers] == [0, 0], [
+            err[-2000:] for _, err in outputs]
+        return [stdout for stdout, _ in outputs]
 
-    chief_out, other_out = run_both()
+    chief_out, other_out = run_both(stall=20)
     assert "resuming the run in" in chief_out and "resuming at epoch" in chief_out
     assert "Epoch 6/6" in chief_out and f"saved {out}/model.keras" in chief_out
     assert "Epoch" not in other_out and "saved" not in other_out  # only the chief writes
