@@ -171,6 +171,9 @@ WORKER = textwrap.dedent(
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
     import tensorflow as tf
     multi = "TF_CONFIG" in os.environ
+    if multi:  # as `keras-seq train` does: a host's stall is not a lost worker
+        from keras_seq.cli import coordination
+        coordination.configure()
     strategy = (tf.distribute.MultiWorkerMirroredStrategy() if multi
                 else tf.distribute.get_strategy())
     import numpy as np
