@@ -32,6 +32,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import keras_seq  # noqa: E402
+from keras_seq.data._build import split_columns  # noqa: E402
 from keras_seq.data.pipelines import _bucket_boundaries  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -45,12 +46,10 @@ keras.utils.set_random_seed(0)
 
 task = keras_seq.data.cmudict(max_words=args.max_words, test_size=1000,
                               batch_size=args.batch_size)
-pairs = [(source, target)
-         for source, targets in zip(task.sources["train"], task.references["train"])
-         for target in targets]
-source_ids = task.source_tokenizer.tokenize([s for s, _ in pairs])
-decoder_ids = task.target_tokenizer.tokenize([t for _, t in pairs], add_bos=True)
-target_ids = task.target_tokenizer.tokenize([t for _, t in pairs], add_eos=True)
+source_ids, decoder_ids, target_ids = split_columns(
+    "train", task.sources["train"], task.references["train"],
+    task.source_tokenizer, task.target_tokenizer)
+examples = int(source_ids.shape[0])
 
 
 def per_example_pipeline(index_gather):
@@ -58,12 +57,12 @@ def per_example_pipeline(index_gather):
     shuffled indices to rows of the ragged columns (`make_dataset` before
     2026-12-01, which reshuffled each pass), or slice columns shuffled once
     beforehand (the cheapest per-example pipeline)."""
-    order = np.random.default_rng(0).permutation(len(pairs))
+    order = np.random.default_rng(0).permutation(examples)
     columns = [tf.RaggedTensor.from_tensor(tf.gather(ids, order), padding=0)
                for ids in (source_ids, decoder_ids, target_ids)]
     boundaries = _bucket_boundaries(columns[0].row_lengths().numpy())
     if index_gather:
-        ds = tf.data.Dataset.from_tensor_slices(np.arange(len(pairs)))
+        ds = tf.data.Dataset.from_tensor_slices(np.arange(examples))
         ds = ds.map(lambda i: ({"encoder_ids": columns[0][i], "decoder_ids": columns[1][i]},
                                columns[2][i]),
                     num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
@@ -125,7 +124,7 @@ for _ in range(args.rounds):
         rates[name].append(clock.rate)
 
 print(f"{platform.machine()}, {os.cpu_count()} cores; CMUdict train split, "
-      f"{len(pairs)} examples, {batches} batches of {args.batch_size}; model "
+      f"{examples} examples, {batches} batches of {args.batch_size}; model "
       f"LSTM {args.units} (bidirectional encoder, Bahdanau decoder); "
       f"{args.rounds} rounds of {args.batches} batches each, taking turns")
 print("| pipeline | one epoch alone (s) | training examples/s (median) | ratio |")

@@ -74,6 +74,35 @@ def _split_size(size, fraction):
     return max(1, round(size * fraction)) if fraction > 0 else 0
 
 
+def split_columns(split, sources, references, source_tokenizer, target_tokenizer):
+    """The id columns of one split's examples, as `make_dataset` takes them.
+
+    Training has one example per (source, reference) pair; the other splits
+    one per source, in order, with its first reference.
+
+    Args:
+        split: str. One of `SPLITS`.
+        sources: list of str.
+        references: list of lists of str, each source's references.
+        source_tokenizer: makes encoder ids.
+        target_tokenizer: makes decoder and target ids.
+
+    Returns:
+        `(source_ids, decoder_ids, target_ids)`: int32 tensors padded with
+        PAD, `(N, S)`, `(N, T)` starting with BOS, `(N, T)` ending with EOS.
+    """
+    if split == "train":
+        pairs = [(source, target) for source, targets in zip(sources, references)
+                 for target in targets]
+    else:
+        pairs = [(source, targets[0]) for source, targets in zip(sources, references)]
+    source_texts = [source for source, _ in pairs]
+    target_texts = [target for _, target in pairs]
+    return (source_tokenizer.tokenize(source_texts),
+            target_tokenizer.tokenize(target_texts, add_bos=True),
+            target_tokenizer.tokenize(target_texts, add_eos=True))
+
+
 def build_task(
     name, sources, references, source_tokenizer, target_tokenizer, batch_size,
     seed, config,
@@ -97,25 +126,9 @@ def build_task(
     batch_size = check_int("batch_size", batch_size, 1)
     datasets = {}
     for split in SPLITS:
-        if split == "train":
-            # One example per (source, reference) pair.
-            pairs = [
-                (source, target)
-                for source, targets in zip(sources[split], references[split])
-                for target in targets
-            ]
-        else:
-            # One example per source, in order; its first reference.
-            pairs = [
-                (source, targets[0])
-                for source, targets in zip(sources[split], references[split])
-            ]
-        source_texts = [source for source, _ in pairs]
-        target_texts = [target for _, target in pairs]
         datasets[split] = make_dataset(
-            source_tokenizer.tokenize(source_texts),  # (N, S)
-            target_tokenizer.tokenize(target_texts, add_bos=True),  # (N, T)
-            target_tokenizer.tokenize(target_texts, add_eos=True),  # (N, T)
+            *split_columns(split, sources[split], references[split],
+                           source_tokenizer, target_tokenizer),
             batch_size=batch_size,
             shuffle=split == "train",
             seed=seed,
