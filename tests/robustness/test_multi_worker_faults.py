@@ -37,19 +37,24 @@ def last_line(text):
     return lines[-1] if lines else ""
 
 
-def processes_naming(out):
-    """Pids of live processes whose command line mentions `out`."""
-    found = []
+def processes():
+    """{pid: (state, parent pid, command line)} of the processes now running."""
+    found = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
+            with open(f"/proc/{pid}/stat") as s:
+                state, parent = s.read().split(")")[-1].split()[:2]
             with open(f"/proc/{pid}/cmdline", "rb") as f:
-                if out.encode() in f.read():
-                    with open(f"/proc/{pid}/stat") as s:
-                        if s.read().split(")")[-1].split()[0] != "Z":
-                            found.append(int(pid))
-        except OSError:
+                found[int(pid)] = (state, int(parent), f.read())
+        except OSError:  # it ended meanwhile
             continue
     return found
+
+
+def processes_naming(out):
+    """Pids of live processes whose command line mentions `out`."""
+    return [pid for pid, (state, _, command) in processes().items()
+            if out.encode() in command and state != "Z"]
 
 
 def listening(host_port):
@@ -63,15 +68,8 @@ def listening(host_port):
 
 def children_of(pid):
     """Pids of the live processes whose parent is `pid`."""
-    found = []
-    for child in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{child}/stat") as s:
-                if s.read().split(")")[-1].split()[1] == str(pid):
-                    found.append(int(child))
-        except OSError:
-            continue
-    return found
+    return [child for child, (state, parent, _) in processes().items()
+            if parent == pid and state != "Z"]
 
 
 def stop_for(pids, seconds):
