@@ -6,8 +6,8 @@ from keras import ops
 from keras_seq.constants import PAD
 from keras_seq.layers.fast_recurrence import (
     input_projection,
+    masked_update,
     recurrent_product,
-    recurrent_update,
 )
 
 
@@ -72,7 +72,9 @@ def input_feeding_loop(decoder, ids, encoder_output, training, return_attention)
                         feed, ops.cast(cell.kernel[width:], feed.dtype))
                 else:
                     xw = input_projection(cell, x)
-                x, layer_state = _cell_update(cell, xw, states, keep_t)
+                x, layer_state = masked_update(
+                    cell, xw, recurrent_product(cell, states[0]), states, keep_t)
+                x = ops.where(keep_t, x, ops.zeros_like(x))  # (B, U)
             new_rnn_state.append(layer_state)
         with tf.name_scope("attention"):  # named for profiles
             context, weights = decoder.attention_layer.attend(x, memory, keys, memory_mask)
@@ -91,13 +93,3 @@ def input_feeding_loop(decoder, ids, encoder_output, training, return_attention)
     outputs = [ops.transpose(ta.stack(), (1, 0, 2)) for ta in outputs]
     return outputs[0], (outputs[1] if return_attention else None)
 
-
-def _cell_update(cell, xw, states, keep_t):
-    """One cell's step from its input projection: `(output, new states)`.
-
-    Rows past their sequence's end (`keep_t` False) keep their states and
-    output zeros.
-    """
-    new = recurrent_update(cell, xw, recurrent_product(cell, states[0]), states)
-    new_states = tuple(ops.where(keep_t, n, o) for n, o in zip(new, states))
-    return ops.where(keep_t, new[0], ops.zeros_like(new[0])), new_states  # (B, U)

@@ -115,6 +115,21 @@ def recurrent_update(cell, xw, h_kernel_product, states):
     return (z * states[0] + (1 - z) * hh,)
 
 
+def masked_update(cell, xw, h_kernel_product, states, keep):
+    """`recurrent_update` where rows with `keep` False carry `states` over.
+
+    Args:
+        cell, xw, h_kernel_product, states: as for `recurrent_update`.
+        keep: bool tensor `(B, 1)`, False on rows past their sequence.
+
+    Returns:
+        `(output, states)`: the update's `h_t` `(B, U)` on every row, and
+        the states to carry (the old ones where `keep` is False).
+    """
+    new = recurrent_update(cell, xw, h_kernel_product, states)
+    return new[0], tuple(ops.where(keep, n, o) for n, o in zip(new, states))
+
+
 def run_directions(cells, inputs, mask, initial_states, reverses):
     """Run one cell per direction over `inputs`, all in one while loop.
 
@@ -159,11 +174,11 @@ def run_directions(cells, inputs, mask, initial_states, reverses):
             position = steps - 1 - t if reverses[d] else t
             keep_t = keep_ta.read(position)  # (B, 1)
             product = recurrent_product(cell, states[d][0], kernels[d], biases[d])
-            new = recurrent_update(cell, inputs_tas[d].read(position), product, states[d])
-            new_states.append(
-                tuple(ops.where(keep_t, n, o) for n, o in zip(new, states[d]))
+            output, carried = masked_update(
+                cell, inputs_tas[d].read(position), product, states[d], keep_t
             )
-            new_tas.append(outputs_tas[d].write(position, new[0]))
+            new_states.append(carried)
+            new_tas.append(outputs_tas[d].write(position, output))
         return t + 1, new_tas, new_states
 
     outputs_tas = [
