@@ -126,7 +126,7 @@ def load_model(source):
     with the checkpoint's weights."""
     if source.checkpoint is None:
         return rd.load_run(source.run)[1]
-    from keras_seq.cli.train import build_model
+    from keras_seq.cli.fit_loops import build_model
 
     source_tokenizer, target_tokenizer = source.tokenizers
     try:

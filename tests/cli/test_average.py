@@ -192,7 +192,7 @@ def other_target_vocabulary(config, folder):
 
 @pytest.mark.slow
 def test_refusals_are_one_line_and_write_or_delete_nothing(runs, tmp_path, capsys):
-    from keras_seq.cli.train import build_model
+    from keras_seq.cli.fit_loops import build_model
 
     a, b = runs["a"], runs["b"]
     copies = tmp_path / "copies"
