@@ -12,17 +12,22 @@ each cell the best of 3 rounds.
 """
 
 import os
+import sys
 import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # _litert_probes
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from ai_edge_litert.interpreter import Interpreter  # noqa: E402
 
+from _litert_probes import convert  # noqa: E402
+
 L, H, D, STEPS = 64, 4, 32, 20
 BATCHES = (1, 32, 128)
+CACHE_SPEC = tf.TensorSpec((None, L, H, D), tf.float32, name="cache")
 
 
 def positions():
@@ -81,21 +86,11 @@ def loop_program(op):
     return program
 
 
-def convert(program, path):
-    spec = tf.TensorSpec((None, L, H, D), tf.float32, name="cache")
-    concrete = tf.function(program).get_concrete_function(spec)
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], tf.Module())
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-    with open(path, "wb") as f:
-        f.write(converter.convert())
-    return path
-
-
 def main():
     calls = {}
     with tempfile.TemporaryDirectory() as workdir:
         for i, (name, op) in enumerate(OPS.items()):
-            path = convert(loop_program(op), os.path.join(workdir, f"op{i}.tflite"))
+            path = convert(loop_program(op), CACHE_SPEC, os.path.join(workdir, f"op{i}.tflite"))
             for batch in BATCHES:
                 runner = Interpreter(path, num_threads=1).get_signature_runner()
                 runner(cache=np.random.rand(batch, L, H, D).astype("float32"))
