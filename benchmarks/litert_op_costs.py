@@ -14,16 +14,14 @@ each cell the best of 3 rounds.
 import os
 import sys
 import tempfile
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # _litert_probes
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from ai_edge_litert.interpreter import Interpreter  # noqa: E402
 
-from _litert_probes import convert  # noqa: E402
+from _litert_probes import Timer, convert, runner_call  # noqa: E402
 
 L, H, D, STEPS = 64, 4, 32, 20
 BATCHES = (1, 32, 128)
@@ -87,24 +85,15 @@ def loop_program(op):
 
 
 def main():
-    calls = {}
+    timer = Timer()
     with tempfile.TemporaryDirectory() as workdir:
         for i, (name, op) in enumerate(OPS.items()):
             path = convert(loop_program(op), CACHE_SPEC, os.path.join(workdir, f"op{i}.tflite"))
             for batch in BATCHES:
-                runner = Interpreter(path, num_threads=1).get_signature_runner()
-                runner(cache=np.random.rand(batch, L, H, D).astype("float32"))
-                wrapper, index = runner._interpreter_wrapper, runner._subgraph_index
-                calls[(name, batch)] = lambda w=wrapper, i=index: w.Invoke(i)
-    best = {}
-    for _ in range(3):
-        for key, call in calls.items():
-            reps = 30 if key[1] == 1 else 5
-            start = time.perf_counter()
-            for _ in range(reps):
-                call()
-            seconds = (time.perf_counter() - start) / reps / STEPS
-            best[key] = min(best.get(key, float("inf")), 1000 * seconds)
+                cache = np.random.rand(batch, L, H, D).astype("float32")
+                call, _ = runner_call(path, "program", {"cache": cache}, threads=1)
+                timer.add((name, batch), call, reps=30 if batch == 1 else 5)
+    best = {key: ms / STEPS for key, ms in timer.run(rounds=3).items()}
     print(f"| op, in a WHILE over a (B, {L}, {H}, {D}) cache | "
           + " | ".join(f"B={b} ms" for b in BATCHES) + " | ratio 32/1 |")
     print("|---|" + "--:|" * (len(BATCHES) + 1))
