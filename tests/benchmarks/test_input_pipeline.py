@@ -5,27 +5,16 @@ that its table says what it measured: one row per pipeline, each pipeline
 producing an epoch's worth of batches, the baseline's ratio 1.
 """
 
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SCRIPT = os.path.join(ROOT, "benchmarks", "input_pipeline.py")
-
 
 @pytest.mark.slow
-def test_input_pipeline_prints_one_row_per_pipeline_against_the_baseline():
-    result = subprocess.run(
-        [sys.executable, SCRIPT, "--units", "8", "--batch-size", "16",
-         "--batches", "3", "--rounds", "1", "--max-words", "1600"],
-        capture_output=True, text=True, timeout=600,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    lines = result.stdout.splitlines()
+def test_input_pipeline_prints_one_row_per_pipeline_against_the_baseline(run_benchmark):
+    lines = run_benchmark(
+        "input_pipeline.py", "--units", "8", "--batch-size", "16",
+        "--batches", "3", "--rounds", "1", "--max-words", "1600").splitlines()
     header = next(line for line in lines if "CMUdict train split" in line)
     examples, batches = map(int, re.search(
         r"(\d+) examples, (\d+) batches of 16", header).groups())

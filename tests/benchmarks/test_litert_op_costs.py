@@ -5,24 +5,12 @@ and checks its table: one row per op with a time per batch size, and the
 ratio column equal to the batch-32 time over the batch-1 time.
 """
 
-import os
-import subprocess
-import sys
-
 import pytest
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SCRIPT = os.path.join(ROOT, "benchmarks", "litert_op_costs.py")
 
 
 @pytest.mark.slow
-def test_litert_op_costs_prints_one_row_per_op():
-    result = subprocess.run(
-        [sys.executable, SCRIPT], capture_output=True, text=True, timeout=600,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    lines = result.stdout.splitlines()
+def test_litert_op_costs_prints_one_row_per_op(run_benchmark):
+    lines = run_benchmark("litert_op_costs.py").splitlines()
     assert lines[0] == ("| op, in a WHILE over a (B, 64, 4, 32) cache "
                         "| B=1 ms | B=32 ms | B=128 ms | ratio 32/1 |")
     rows = [[cell.strip() for cell in line.split("|")[1:-1]] for line in lines[2:]]

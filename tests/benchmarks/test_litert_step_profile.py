@@ -6,15 +6,10 @@ hold what it measured: every component per batch, two variants taking
 turns with the same ids, the checks' reference row at ratio 1.
 """
 
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SCRIPT = os.path.join(ROOT, "benchmarks", "litert_step_profile.py")
 COMPONENTS = ["generate", "encode", "loop bare", "state carry", "decoder step",
               "decode_step"]
 
@@ -31,16 +26,12 @@ def rows_after(lines, title):
 
 
 @pytest.mark.slow
-def test_litert_step_profile_prints_components_variants_and_checks():
-    result = subprocess.run(
-        [sys.executable, SCRIPT, "--families", "bahdanau", "--methods", "greedy",
-         "--steps", "3", "--rounds", "1", "--variants", "base,keys-every-step",
-         "--checks"],
-        capture_output=True, text=True, timeout=600,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    lines = result.stdout.splitlines()
+def test_litert_step_profile_prints_components_variants_and_checks(run_benchmark):
+    stdout = run_benchmark(
+        "litert_step_profile.py", "--families", "bahdanau", "--methods", "greedy",
+        "--steps", "3", "--rounds", "1", "--variants", "base,keys-every-step",
+        "--checks")
+    lines = stdout.splitlines()
 
     for variant in ("base", "keys-every-step"):
         rows = rows_after(lines, f"bahdanau [{variant}] greedy (3 steps")
@@ -64,4 +55,4 @@ def test_litert_step_profile_prints_components_variants_and_checks():
             "same shape, 1 thread", "alternating width, 1 thread",
             "same shape, 2 threads")]
     assert [row[3] for row in rows[::3]] == ["1.00", "1.00"]
-    assert re.search(r"tokens/s: batch 1 \d+, batch 32 \d+", result.stdout)
+    assert re.search(r"tokens/s: batch 1 \d+, batch 32 \d+", stdout)
