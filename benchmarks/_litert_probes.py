@@ -16,7 +16,7 @@ from ai_edge_litert.interpreter import Interpreter
 import keras_seq
 from keras_seq.constants import EOS
 
-from decode_latency import BEAM_SIZE, FAMILIES, VOCAB, forbid_eos
+from _decode_task import BEAM_SIZE, FAMILIES, VOCAB, forbid_eos
 
 SOURCE_LENGTH = 16  # every probe source; steps are fixed by --steps
 

@@ -20,7 +20,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # decode_latency
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # _decode_task
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -28,7 +28,7 @@ from ai_edge_litert.interpreter import Interpreter  # noqa: E402
 
 import keras_seq  # noqa: E402
 
-from decode_latency import forbid_eos  # noqa: E402
+from _decode_task import forbid_eos  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--family", default="attention", choices=("rnn", "attention", "transformer"))

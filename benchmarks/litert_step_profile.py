@@ -50,14 +50,14 @@ import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # decode_latency
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # _decode_task
 
 import numpy as np  # noqa: E402
 from ai_edge_litert.interpreter import Interpreter  # noqa: E402
 
 import keras_seq  # noqa: E402
 
-from decode_latency import (  # noqa: E402
+from _decode_task import (  # noqa: E402
     BATCH_SIZES,
     BEAM_SIZE,
     FAMILIES,
