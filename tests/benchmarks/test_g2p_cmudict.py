@@ -9,15 +9,11 @@ the average of their weights.
 
 import os
 import re
-import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SCRIPT = os.path.join(ROOT, "benchmarks", "g2p_cmudict.py")
 PHONES = {"a": "AA", "b": "B", "d": "D", "e": "EH", "k": "K", "o": "OW", "s": "S", "t": "T"}
 
 
@@ -39,33 +35,36 @@ def make_split(tmp_path, seed):
     write_lexicon(tmp_path / "ref", words[:40])
 
 
-def run(tmp_path, *flags, stdout=None):
-    result = subprocess.run(
-        [sys.executable, SCRIPT, "--train", str(tmp_path / "train"),
-         "--test", str(tmp_path / "ref"), "--units", "16", "--layers", "1",
-         "--batch-size", "16", "--method", "greedy", *flags],
-        capture_output=True, text=True, timeout=600,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    row = re.search(r"^\| keras_seq .*\| ([\d.]+) \| ([\d.]+) \|$", result.stdout, re.M)
-    assert row, result.stdout[-2000:]
-    assert "40 test words" in result.stdout
-    if stdout is not None:
-        stdout.append(result.stdout)
-    return float(row.group(1)), float(row.group(2))
+@pytest.fixture
+def g2p(tmp_path, run_benchmark):
+    """`g2p(*flags, stdout=None)`: run the benchmark on tmp_path's split at a
+    tiny size; return its (WER, PER) row, appending its stdout to `stdout`."""
+
+    def run(*flags, stdout=None):
+        out = run_benchmark(
+            "g2p_cmudict.py", "--train", str(tmp_path / "train"),
+            "--test", str(tmp_path / "ref"), "--units", "16", "--layers", "1",
+            "--batch-size", "16", "--method", "greedy", *flags)
+        row = re.search(r"^\| keras_seq .*\| ([\d.]+) \| ([\d.]+) \|$", out, re.M)
+        assert row, out[-2000:]
+        assert "40 test words" in out
+        if stdout is not None:
+            stdout.append(out)
+        return float(row.group(1)), float(row.group(2))
+
+    return run
 
 
 @pytest.mark.slow
-def test_benchmark_trains_reloads_and_trains_further_with_ema(tmp_path):
+def test_benchmark_trains_reloads_and_trains_further_with_ema(tmp_path, g2p):
     make_split(tmp_path, seed=1)
 
-    first = run(tmp_path, "--minutes", "0.05", "--save", str(tmp_path / "a"))
+    first = g2p("--minutes", "0.05", "--save", str(tmp_path / "a"))
     assert 0 <= first[0] <= 100 and first[1] >= 0
     # The vocabularies are rebuilt from --train, so a reload scores the same.
-    assert run(tmp_path, "--load", str(tmp_path / "a")) == first
+    assert g2p("--load", str(tmp_path / "a")) == first
 
-    run(tmp_path, "--init", str(tmp_path / "a"), "--ema", "0.9", "--schedule", "cosine",
+    g2p("--init", str(tmp_path / "a"), "--ema", "0.9", "--schedule", "cosine",
         "--minutes", "0.05", "--save", str(tmp_path / "b"))
     before = keras.saving.load_model(str(tmp_path / "a" / "model.keras"))
     after = keras.saving.load_model(str(tmp_path / "b" / "model.keras"))
@@ -75,10 +74,10 @@ def test_benchmark_trains_reloads_and_trains_further_with_ema(tmp_path):
 
 
 @pytest.mark.slow
-def test_benchmark_decodes_an_ensemble_and_an_average(tmp_path):
+def test_benchmark_decodes_an_ensemble_and_an_average(tmp_path, g2p):
     make_split(tmp_path, seed=2)
     for seed in ("1", "2"):
-        run(tmp_path, "--seed", seed, "--epochs", "2", "--save-every-epoch",
+        g2p("--seed", seed, "--epochs", "2", "--save-every-epoch",
             "--save", str(tmp_path / seed))
     assert sorted(os.listdir(tmp_path / "1")) == ["epoch-001", "epoch-002", "model.keras"]
     a = keras.saving.load_model(str(tmp_path / "1" / "model.keras"))
@@ -86,8 +85,8 @@ def test_benchmark_decodes_an_ensemble_and_an_average(tmp_path):
     assert not np.allclose(a.get_weights()[0], b.get_weights()[0])  # the seeds differ
 
     printed = []
-    ensemble = run(tmp_path, "--load", str(tmp_path / "1"), str(tmp_path / "2"),
-                   "--export-tflite", str(tmp_path / "e.tflite"), stdout=printed)
+    ensemble = g2p("--load", str(tmp_path / "1"), str(tmp_path / "2"),
+             "--export-tflite", str(tmp_path / "e.tflite"), stdout=printed)
     assert 0 <= ensemble[0] <= 100
     lite = re.search(r"^\| keras_seq ensemble of .*\(LiteRT\) \| ([\d.]+) \| ([\d.]+) \|$",
                      printed[0], re.M)
@@ -97,5 +96,5 @@ def test_benchmark_decodes_an_ensemble_and_an_average(tmp_path):
 
     epochs = [str(tmp_path / "1" / f"epoch-00{i}") for i in (1, 2)]
     printed = []
-    run(tmp_path, "--load", *epochs, "--average", stdout=printed)
+    g2p("--load", *epochs, "--average", stdout=printed)
     assert "| keras_seq average of " in printed[0]
