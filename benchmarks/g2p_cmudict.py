@@ -64,7 +64,9 @@ parser.add_argument("--length-penalty", type=float, default=0.0,
 parser.add_argument("--load", default=None, nargs="+", metavar="DIR",
                     help="skip training and decode DIR/model.keras, saved by an earlier "
                          "run (the vocabularies are rebuilt from --train, as in that run); "
-                         "several DIRs decode as one keras_seq.models.Ensemble")
+                         "several DIRs decode as one keras_seq.models.Ensemble. DIR+DIR+... "
+                         "is one model: the mean of those runs' weights (for an ensemble "
+                         "of averaged members)")
 parser.add_argument("--average", action="store_true",
                     help="with several --load DIRs: decode the element-wise mean of their "
                          "weights (keras_seq.models.average_weights), not the ensemble")
@@ -188,12 +190,15 @@ class SaveEveryEpoch(keras.callbacks.Callback):
         save_model(self.model, folder)
 
 
-def load(folder):
-    return keras.saving.load_model(os.path.join(folder, MODEL))
+def load(spec):
+    """DIR -> its model; DIR+DIR+... -> the mean of their weights."""
+    models = [keras.saving.load_model(os.path.join(folder, MODEL))
+              for folder in spec.split("+")]
+    return models[0] if len(models) == 1 else keras_seq.models.average_weights(models)
 
 
 if args.load:
-    members = [load(folder) for folder in args.load]
+    members = [load(spec) for spec in args.load]
     if len(members) == 1:
         model = members[0]
     elif args.average:

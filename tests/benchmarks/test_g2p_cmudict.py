@@ -3,8 +3,8 @@
 The benchmark is a script, not a test; this only keeps its three paths
 working: train and save, decode a saved run again (`--load`), train a
 saved run further with a moving average of the weights (`--init --ema`),
-and decode several saved runs as an ensemble (exported to LiteRT too) or as
-the average of their weights.
+and decode several saved runs as an ensemble (exported to LiteRT too), as
+the average of their weights, or as an ensemble of averages.
 """
 
 import os
@@ -96,5 +96,10 @@ def test_benchmark_decodes_an_ensemble_and_an_average(tmp_path, g2p):
 
     epochs = [str(tmp_path / "1" / f"epoch-00{i}") for i in (1, 2)]
     printed = []
-    g2p("--load", *epochs, "--average", stdout=printed)
+    average = g2p("--load", *epochs, "--average", stdout=printed)
     assert "| keras_seq average of " in printed[0]
+    # DIR+DIR is that average as one model, so it can be an ensemble member.
+    assert g2p("--load", "+".join(epochs)) == average
+    printed = []
+    g2p("--load", "+".join(epochs), str(tmp_path / "2"), stdout=printed)
+    assert f"| keras_seq ensemble of {'+'.join(epochs)}, {tmp_path / '2'}, " in printed[0]
