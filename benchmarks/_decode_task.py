@@ -3,8 +3,9 @@
 Each family (plain LSTM, Bahdanau LSTM, Luong GRU, Transformer) is trained
 briefly on a reverse task (so that it emits EOS where a real model would);
 `time_runtimes` times several runtimes of one model over the same batches,
-turn by turn. Used by decode_latency.py, litert_step_profile.py and the
-LiteRT probes; imports no benchmark script.
+turn by turn. Used by decode_latency.py, ensemble_overhead.py,
+litert_roofline.py, litert_step_profile.py and the LiteRT probes
+(_litert_probes.py); imports no benchmark script.
 """
 
 import time
