@@ -250,7 +250,7 @@ else:
     name = (f"{args.init} trained further" if args.init
             else f"{args.model} ({args.units}x{args.layers})")
 print(f"| keras_seq {name}, {decoding} | "
-      f"{wer:.1f} | {per:.2f} |")
+      f"{wer:.2f} | {per:.2f} |")
 
 
 def decode_litert(runner, words, batch):
@@ -277,7 +277,7 @@ if args.export_tflite:
     lite_wer = keras_seq.metrics.word_error_rate(lite, references)
     lite_per = keras_seq.metrics.token_error_rate(lite, references, tokenize="symbols")
     print(f"| keras_seq {name}, {decoding}, exported {args.export_tflite} (LiteRT) | "
-          f"{lite_wer:.1f} | {lite_per:.2f} |")
+          f"{lite_wer:.2f} | {lite_per:.2f} |")
     same = np.mean([a == b for a, b in zip(lite, outputs)])
     print(f"\nLiteRT, 1 thread: batch 1 {words_1:.0f} words/s ({tokens_1:.0f} tokens/s), "
           f"batch 32 {words_32:.0f} words/s ({tokens_32:.0f} tokens/s); "
