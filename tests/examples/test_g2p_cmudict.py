@@ -10,15 +10,21 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 @pytest.mark.slow
-def test_g2p_example_trains_evaluates_exports_and_pronounces(tmp_path):
+@pytest.mark.parametrize("flags, model", [
+    ([], "model: luong attention, no input feeding, 16 units"),  # the demo
+    (["--attention", "bahdanau", "--input-feeding"],  # the demo before #12
+     "model: bahdanau attention, with input feeding, 16 units"),
+], ids=["demo", "bahdanau-input-feeding"])
+def test_g2p_example_trains_evaluates_exports_and_pronounces(tmp_path, flags, model):
     result = subprocess.run(
         [sys.executable, os.path.join(ROOT, "examples", "g2p_cmudict.py"),
          "--minutes", "0.1", "--units", "16", "--max-words", "1500",
-         "--test-size", "100", "--out", str(tmp_path)],
+         "--test-size", "100", "--out", str(tmp_path), *flags],
         capture_output=True, text=True, timeout=900,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
+    assert model in out.splitlines()
     assert "test: 100 words, WER" in out
     assert "summary: WER" in out
     table = out.split("| TFLite\n")[1].split("\nsummary")[0].strip().splitlines()
