@@ -9,8 +9,9 @@ pipeline shares them with training, so its cost shows up in training speed.
 
 It prints (1) the seconds each pipeline takes to produce one epoch of
 CMUdict batches on its own, and (2) training examples/s of `make demo`'s
-model (bidirectional LSTM encoder, Bahdanau LSTM decoder, batch 128) fed by
-each, taking turns in one process on one model, after a warm-up.
+model when it was written (bidirectional LSTM encoder, Bahdanau LSTM
+decoder with input feeding, batch 128) fed by each, taking turns in one
+process on one model, after a warm-up.
 
     python benchmarks/input_pipeline.py                # about 7 minutes on 2 cores
     python benchmarks/input_pipeline.py --batches 100 --rounds 2 --max-words 20000
@@ -32,6 +33,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import keras_seq  # noqa: E402
+from _fit_clock import FitClock  # noqa: E402
 from keras_seq.data._build import split_columns  # noqa: E402
 from keras_seq.data.pipelines import _bucket_boundaries  # noqa: E402
 
@@ -102,24 +104,11 @@ model.compile(keras.optimizers.Adam(1e-3, clipnorm=1.0),
               keras_seq.metrics.MaskedSparseCrossEntropy())
 
 
-class Clock(keras.callbacks.Callback):
-    """Examples/s from the end of the first batch to the end of the last."""
-
-    def on_train_batch_end(self, batch, logs=None):
-        if batch == 0:
-            self.start, self.batches = time.perf_counter(), 0
-        else:
-            self.batches += 1
-
-    def on_train_end(self, logs=None):
-        self.rate = self.batches * args.batch_size / (time.perf_counter() - self.start)
-
-
 model.fit(pipelines["keras_seq make_dataset"].take(20), verbose=0, shuffle=False)  # traces the step
 rates = {name: [] for name in pipelines}
 for _ in range(args.rounds):
     for name, ds in pipelines.items():
-        clock = Clock()
+        clock = FitClock(args.batch_size)
         model.fit(ds.take(args.batches + 1), verbose=0, shuffle=False, callbacks=[clock])
         rates[name].append(clock.rate)
 

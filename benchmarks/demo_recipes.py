@@ -1,0 +1,86 @@
+"""Training speed of `make demo`'s model with each attention decoder recipe.
+
+`make demo` (examples/g2p_cmudict.py) trains for a fixed 10 minutes, so its
+quality is set by how many examples a second its model trains on. This
+trains the demo's model (bidirectional LSTM encoder, LSTM decoder, batch
+128, dropout 0.1, Adam 3e-3 with clipnorm 1) with Bahdanau or Luong
+attention, with and without input feeding, on the same CMUdict batches
+(`make_dataset`'s bucketed passes), taking turns in one process after a
+warm-up, and prints examples/s against the demo's recipe of earlier
+versions (Bahdanau with input feeding). Without input feeding no decoder
+step waits for the previous step's attention, so the decoder's recurrence
+runs in one fused kernel and attention covers all steps at once.
+
+    python benchmarks/demo_recipes.py                 # about 2 minutes on 2 cores
+    python benchmarks/demo_recipes.py --batches 40 --rounds 2 --max-words 20000
+"""
+
+import argparse
+import os
+import platform
+import statistics
+import warnings
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+warnings.filterwarnings("ignore", message=".*ran out of data")
+
+import keras  # noqa: E402
+
+import keras_seq  # noqa: E402
+from _fit_clock import FitClock  # noqa: E402
+
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("--units", type=int, default=128)
+parser.add_argument("--batch-size", type=int, default=128)
+parser.add_argument("--batches", type=int, default=80, help="batches per timed round")
+parser.add_argument("--rounds", type=int, default=3, help="timed rounds per recipe")
+parser.add_argument("--max-words", type=int, default=None, help="subsample CMUdict")
+args = parser.parse_args()
+
+task = keras_seq.data.cmudict(max_words=args.max_words, test_size=1000,
+                              batch_size=args.batch_size)
+chars, phones = task.source_tokenizer, task.target_tokenizer
+# (attention, input feeding); the first is the baseline, the last the demo's.
+RECIPES = (("bahdanau", True), ("luong", True), ("bahdanau", False), ("luong", False))
+
+
+def name(attention, input_feeding):
+    label = f"{attention}, {'with' if input_feeding else 'no'} input feeding"
+    if (attention, input_feeding) == RECIPES[0]:
+        label += " (the demo before; baseline)"
+    return label + (" (the demo)" if (attention, input_feeding) == RECIPES[-1] else "")
+
+
+def build(attention, input_feeding):
+    keras.utils.set_random_seed(0)
+    model = keras_seq.models.rnn_seq2seq(
+        chars.vocab_size, phones.vocab_size, cell="lstm", units=args.units,
+        bidirectional=True, attention=attention, dropout=0.1, input_feeding=input_feeding)
+    model.compile(keras.optimizers.Adam(3e-3, clipnorm=1.0),
+                  keras_seq.metrics.MaskedSparseCrossEntropy())
+    return model
+
+
+models = {name(*recipe): build(*recipe) for recipe in RECIPES}
+batches = sum(1 for _ in task.train)
+for model in models.values():  # traces the steps for the batches' widths
+    model.fit(task.train.take(min(batches, 40)), verbose=0, shuffle=False)
+rates = {label: [] for label in models}
+for round_ in range(args.rounds):
+    # Each round's recipes train on the same batches, the next round on new ones.
+    batches_of_round = task.train.skip(round_ * (args.batches + 1)).take(args.batches + 1)
+    for label, model in models.items():
+        clock = FitClock(args.batch_size)
+        model.fit(batches_of_round, verbose=0, shuffle=False, callbacks=[clock])
+        rates[label].append(clock.rate)
+
+print(f"{platform.machine()}, {os.cpu_count()} cores; CMUdict train split, {batches} "
+      f"batches of {args.batch_size}; demo model, LSTM {args.units}; {args.rounds} "
+      f"rounds of {args.batches} batches each, taking turns")
+print("| decoder | params | training examples/s, median (range) | ratio |")
+print("|---|--:|--:|--:|")
+base = statistics.median(rates[name(*RECIPES[0])])
+for label, model in models.items():
+    rate = statistics.median(rates[label])
+    print(f"| {label} | {model.count_params():,} | {rate:.0f} "
+          f"({min(rates[label]):.0f}-{max(rates[label]):.0f}) | {rate / base:.2f} |")
