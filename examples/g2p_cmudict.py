@@ -14,7 +14,8 @@ the attention of one of them.
 
 The second line is the demo of earlier versions (Bahdanau attention with
 input feeding): it trains 0.65-0.7x as many examples a second and ends
-about 1.3 WER worse after 10 minutes on 2 cores (docs/benchmarks.md).
+about 1.4 WER worse after 10 minutes on 2 cores (WER 32.6-33.0 against
+31.1-31.6; docs/benchmarks.md).
 """
 
 import argparse
