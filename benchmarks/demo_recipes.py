@@ -64,14 +64,17 @@ def build(attention, input_feeding):
 models = {name(*recipe): build(*recipe) for recipe in RECIPES}
 batches = sum(1 for _ in task.train)
 for model in models.values():  # traces the steps for the batches' widths
-    model.fit(task.train.take(min(batches, 40)), verbose=0, shuffle=False)
+    keras_seq.data.set_epoch(task.train, 0)
+    model.fit(task.train.take(40), verbose=0, shuffle=False)
 rates = {label: [] for label in models}
-for round_ in range(args.rounds):
-    # Each round's recipes train on the same batches, the next round on new ones.
-    batches_of_round = task.train.skip(round_ * (args.batches + 1)).take(args.batches + 1)
+for round_ in range(1, args.rounds + 1):
     for label, model in models.items():
+        # Every recipe of a round trains on the same batches (the first of
+        # pass `round_`'s shuffled order); each round on other ones.
+        keras_seq.data.set_epoch(task.train, round_)
         clock = FitClock(args.batch_size)
-        model.fit(batches_of_round, verbose=0, shuffle=False, callbacks=[clock])
+        model.fit(task.train.take(args.batches + 1), verbose=0, shuffle=False,
+                  callbacks=[clock])
         rates[label].append(clock.rate)
 
 print(f"{platform.machine()}, {os.cpu_count()} cores; CMUdict train split, {batches} "

@@ -13,7 +13,7 @@ the attention of one of them.
     python examples/g2p_cmudict.py --attention bahdanau --input-feeding
 
 The second line is the demo of earlier versions (Bahdanau attention with
-input feeding): it trains 0.65-0.7x as many examples a second and ends
+input feeding): it trains 0.68x as many examples a second and ends
 about 1.4 WER worse after 10 minutes on 2 cores (WER 32.6-33.0 against
 31.1-31.6; docs/benchmarks.md).
 """
@@ -55,7 +55,7 @@ print(task)
 # 2. Model: bidirectional LSTM encoder, Luong-attention LSTM decoder. Without
 #    input feeding no decoder step waits for the previous step's attention,
 #    so training runs the decoder's recurrence in one fused kernel and attends
-#    over all steps at once: 1.45-1.5x the examples/s of Bahdanau attention
+#    over all steps at once: 1.5x the examples/s of Bahdanau attention
 #    with input feeding here, which buys more in 10 minutes than input feeding.
 model = keras_seq.models.rnn_seq2seq(chars.vocab_size, phones.vocab_size, cell="lstm",
                                      units=args.units, bidirectional=True,
