@@ -19,10 +19,8 @@ import argparse
 import os
 import platform
 import statistics
-import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-warnings.filterwarnings("ignore", message=".*ran out of data")
 
 import keras  # noqa: E402
 
@@ -42,13 +40,12 @@ task = keras_seq.data.cmudict(max_words=args.max_words, test_size=1000,
 chars, phones = task.source_tokenizer, task.target_tokenizer
 # (attention, input feeding); the first is the baseline, the last the demo's.
 RECIPES = (("bahdanau", True), ("luong", True), ("bahdanau", False), ("luong", False))
+NOTES = {RECIPES[0]: " (the demo before; baseline)", RECIPES[-1]: " (the demo)"}
 
 
 def name(attention, input_feeding):
     label = f"{attention}, {'with' if input_feeding else 'no'} input feeding"
-    if (attention, input_feeding) == RECIPES[0]:
-        label += " (the demo before; baseline)"
-    return label + (" (the demo)" if (attention, input_feeding) == RECIPES[-1] else "")
+    return label + NOTES.get((attention, input_feeding), "")
 
 
 def build(attention, input_feeding):
@@ -62,7 +59,7 @@ def build(attention, input_feeding):
 
 
 models = {name(*recipe): build(*recipe) for recipe in RECIPES}
-batches = sum(1 for _ in task.train)
+batches = int(task.train.cardinality())  # make_dataset states it
 for model in models.values():  # traces the steps for the batches' widths
     keras_seq.data.set_epoch(task.train, 0)
     model.fit(task.train.take(40), verbose=0, shuffle=False)
